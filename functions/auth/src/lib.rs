@@ -1,0 +1,87 @@
+//! `/api/auth/*` and the health check.
+//!
+//! | route | handler |
+//! |---|---|
+//! | `POST /api/auth/register` | [`register`] |
+//! | `POST /api/auth/login` | [`login`] |
+//! | `POST /api/auth/refresh` | [`refresh`] |
+//! | `GET /api/auth/me` | [`me`] |
+//! | `PUT /api/auth/profile` | [`profile`] |
+//! | `PUT /api/auth/password` | [`password`] |
+//! | `GET /api/health`, `GET /health` | `pingoo::http::health_routes` |
+//!
+//! This function also owns API Gateway's `$default` route, so unknown paths get the
+//! envelope 404 from `pingoo::http::service`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post, put};
+use pingoo::auth::service::{
+    self, LoginRequest, PasswordRequest, ProfileRequest, RefreshRequest, RegisterRequest,
+};
+use pingoo::auth::{AuthResponse, UserView};
+use pingoo::envelope::{Envelope, ok};
+use pingoo::http::extract::{AuthUser, JsonBody};
+use pingoo::{ApiError, AppState};
+
+type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
+
+/// The routes, without fallbacks or layers, so the local runner can merge them.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/register", post(register))
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/refresh", post(refresh))
+        .route("/api/auth/me", get(me))
+        .route("/api/auth/profile", put(profile))
+        .route("/api/auth/password", put(password))
+        .merge(pingoo::http::health_routes())
+}
+
+/// What the Lambda runs.
+pub fn router(state: AppState) -> Router {
+    pingoo::http::service(routes(), state)
+}
+
+async fn register(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<RegisterRequest>,
+) -> Reply<AuthResponse> {
+    Ok(ok(service::register(&state, req).await?))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Reply<AuthResponse> {
+    Ok(ok(service::login(&state, req).await?))
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<RefreshRequest>,
+) -> Reply<AuthResponse> {
+    Ok(ok(service::refresh(&state, req).await?))
+}
+
+async fn me(AuthUser(user): AuthUser) -> Reply<UserView> {
+    Ok(ok(UserView::from(&user)))
+}
+
+async fn profile(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(req): JsonBody<ProfileRequest>,
+) -> Reply<UserView> {
+    Ok(ok(service::update_profile(&state, user, req).await?))
+}
+
+async fn password(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(req): JsonBody<PasswordRequest>,
+) -> Reply<&'static str> {
+    service::change_password(&state, user, req).await?;
+    Ok(ok("密码修改成功"))
+}

@@ -1,0 +1,6 @@
+//! Lambda entry for the auth function: state is built once per container.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    pingoo::http::run_lambda(|state| async move { pingoo_auth::router(state) }).await
+}

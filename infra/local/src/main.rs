@@ -1,0 +1,84 @@
+//! `pingoo-local serve`: every function's routes on one port, against the local stand-ins,
+//! exactly as the Lambdas would run them (same routers, same layers).
+//!
+//! Environment (set by `scripts/dev`): the function variables (`DYNAMODB_ENDPOINT`,
+//! `S3_ENDPOINT`, `APP_TABLE`, …) plus `PORT` (default 5004), `GEOIP_BUCKET`,
+//! `GEOIP_CITY_KEY` and `GEOIP_CITY_FILE` (a local .mmdb to upload when missing).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use pingoo::AppState;
+use pingoo::config::Config;
+
+fn usage() -> ! {
+    eprintln!("usage: pingoo-local serve");
+    std::process::exit(2);
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("serve") => {}
+        _ => usage(),
+    }
+    pingoo::telemetry::init(pingoo::config::Mode::Local);
+    if let Err(err) = serve().await {
+        tracing::error!("{err}");
+        std::process::exit(1);
+    }
+}
+
+/// Every function's routes, merged, with the common layers applied once.
+fn app(state: AppState) -> Router {
+    let routes = pingoo_auth::routes().merge(pingoo_sites::routes());
+    pingoo::http::service(routes, state)
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let sdk = pingoo::aws::sdk_config(&config).await;
+    let dynamodb = pingoo::aws::dynamodb(&sdk, &config);
+    pingoo_stack::bootstrap::ensure_tables(&dynamodb, &config.tables).await?;
+    if config.s3_endpoint.is_some() {
+        let s3 = pingoo::aws::s3(&sdk, &config);
+        let bucket = std::env::var("GEOIP_BUCKET").unwrap_or_else(|_| "pingoo-geoip".into());
+        pingoo_stack::bootstrap::ensure_bucket(&s3, &bucket).await?;
+        if let Ok(file) = std::env::var("GEOIP_CITY_FILE") {
+            let key =
+                std::env::var("GEOIP_CITY_KEY").unwrap_or_else(|_| "GeoLite2-City.mmdb".into());
+            let uploaded = pingoo_stack::bootstrap::upload_if_missing(
+                &s3,
+                &bucket,
+                &key,
+                &PathBuf::from(&file),
+            )
+            .await?;
+            tracing::info!(bucket, key, uploaded, "GeoIP database in place");
+        }
+    }
+
+    let port: u16 = match std::env::var("PORT") {
+        Ok(p) => p
+            .parse()
+            .map_err(|_| format!("PORT {p:?} is not a port number"))?,
+        Err(_) => 5004,
+    };
+    let state = AppState::new(config, dynamodb);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on port {port}: {e} (set PORT to use another)"))?;
+    tracing::info!("Pingoo API listening on http://localhost:{port}/api");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

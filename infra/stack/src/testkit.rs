@@ -1,0 +1,182 @@
+//! Integration-test fixtures: each test gets its own tables on the DynamoDB Local that
+//! `scripts/test` started, and drives a real router in-process with `tower::oneshot`.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use pingoo::AppState;
+use pingoo::config::{Config, Tables};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The DynamoDB Local endpoint `scripts/test` exported.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "DYNAMODB_ENDPOINT is not set: integration tests need DynamoDB Local. \
+             Run them with `scripts/test` (it starts the stand-ins on free ports)."
+        )
+    })
+}
+
+/// A fresh, unique table prefix, e.g. `t4242-7-k3J9xQ-`.
+pub fn unique_prefix() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut random = [0u8; 4];
+    pingoo::ids::fill_random(&mut random);
+    format!(
+        "t{}-{n}-{:08x}-",
+        std::process::id(),
+        u32::from_le_bytes(random)
+    )
+}
+
+/// A local configuration with freshly created tables.
+pub async fn config() -> (Config, aws_sdk_dynamodb::Client) {
+    let config = Config::for_tests(Tables::with_prefix(&unique_prefix()), dynamodb_endpoint());
+    let sdk = pingoo::aws::sdk_config(&config).await;
+    let client = pingoo::aws::dynamodb(&sdk, &config);
+    crate::bootstrap::ensure_tables(&client, &config.tables)
+        .await
+        .unwrap_or_else(|e| panic!("creating test tables: {e}"));
+    (config, client)
+}
+
+/// One app under test: its state and the router a Lambda would run.
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// A response, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Fresh tables and the router built by `build` (e.g. `pingoo_auth::router`).
+    pub async fn new(build: impl FnOnce(AppState) -> Router) -> TestApp {
+        TestApp::with_config(build, |_| {}).await
+    }
+
+    /// Like [`TestApp::new`], with a chance to adjust the configuration first.
+    pub async fn with_config(
+        build: impl FnOnce(AppState) -> Router,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let (mut config, client) = config().await;
+        adjust(&mut config);
+        let state = AppState::new(config, client);
+        TestApp {
+            router: build(state.clone()),
+            state,
+        }
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.raw(method, path, token, body.map(String::into_bytes))
+            .await
+    }
+
+    /// Sends raw bytes as the body (for malformed-input tests).
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(body.map_or_else(Body::empty, Body::from))
+            .expect("a valid test request");
+        self.send(request).await
+    }
+
+    /// Sends a fully built request.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("routers are infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a readable body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Registers a user through the service layer; returns `(access token, user id)`.
+    pub async fn user(&self, email: &str) -> (String, u64) {
+        let response = pingoo::auth::service::register(
+            &self.state,
+            pingoo::auth::service::RegisterRequest {
+                email: email.to_owned(),
+                password: "password123".to_owned(),
+                username: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("registering {email}: {e}"));
+        (response.token, response.user.id)
+    }
+}
+
+impl Reply {
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: StatusCode) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        &self.body
+    }
+
+    /// Asserts an envelope error with `status` and returns its message.
+    #[track_caller]
+    pub fn expect_error(&self, status: StatusCode) -> String {
+        let body = self.expect(status);
+        assert_eq!(body["code"], 1, "not an error envelope: {body}");
+        assert!(body["data"].is_null(), "error with data: {body}");
+        body["msg"].as_str().unwrap_or_default().to_owned()
+    }
+}

@@ -1,0 +1,303 @@
+//! What the `/api/auth/*` routes do.
+
+use serde::{Deserialize, Serialize};
+
+use super::password;
+use super::token::{ACCESS_TTL_SECS, REFRESH_TTL_SECS, TokenKind};
+use crate::error::ApiError;
+use crate::model::{User, now_rfc3339};
+use crate::state::AppState;
+use crate::store::LoginAttempt;
+
+pub const MAX_EMAIL_LEN: usize = 254;
+pub const MAX_USERNAME_LEN: usize = 64;
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    /// Optional; defaults to the e-mail's local part.
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// The user as the API shows it.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserView {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        UserView {
+            id: user.id,
+            username: user.username.clone(),
+            email: user.email.clone(),
+            role: user.role.clone(),
+        }
+    }
+}
+
+/// `data` of register, login and refresh.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AuthResponse {
+    pub token: String,
+    pub refresh_token: String,
+    pub user: UserView,
+    pub expires_in: i64,
+}
+
+/// Lowercases and checks an address; the error names `field`.
+pub fn normalize_email(field: &str, raw: &str) -> Result<String, ApiError> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(ApiError::bad_request(format!("{field} is required")));
+    }
+    if email.len() > MAX_EMAIL_LEN || !email_address::EmailAddress::is_valid(&email) {
+        return Err(ApiError::bad_request(format!(
+            "{field} is not a valid e-mail address"
+        )));
+    }
+    Ok(email)
+}
+
+/// Trims and checks a username; the error names `username`.
+pub fn normalize_username(raw: &str) -> Result<String, ApiError> {
+    let name = raw.trim();
+    let len = name.chars().count();
+    if len == 0 || len > MAX_USERNAME_LEN || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "username must be 1 to {MAX_USERNAME_LEN} printable characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn default_username(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or(email);
+    local.chars().take(MAX_USERNAME_LEN).collect()
+}
+
+fn issue(state: &AppState, user: &User) -> Result<AuthResponse, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let keys = &state.tokens;
+    Ok(AuthResponse {
+        token: keys.issue(
+            user.id,
+            user.token_version,
+            TokenKind::Access,
+            now,
+            ACCESS_TTL_SECS,
+        )?,
+        refresh_token: keys.issue(
+            user.id,
+            user.token_version,
+            TokenKind::Refresh,
+            now,
+            REFRESH_TTL_SECS,
+        )?,
+        user: UserView::from(user),
+        expires_in: ACCESS_TTL_SECS,
+    })
+}
+
+pub async fn register(state: &AppState, req: RegisterRequest) -> Result<AuthResponse, ApiError> {
+    let email = normalize_email("email", &req.email)?;
+    password::validate("password", &req.password)?;
+    let username = match req.username.as_deref() {
+        Some(name) => normalize_username(name)?,
+        None => default_username(&email),
+    };
+    if state.db.find_user_by_email(&email).await?.is_some() {
+        return Err(email_taken());
+    }
+    let password_hash = password::hash(req.password).await?;
+    let now = now_rfc3339();
+    let user = User {
+        id: state.db.next_id("user").await?,
+        username,
+        email,
+        role: "user".to_owned(),
+        password_hash,
+        token_version: 0,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    state
+        .db
+        .create_user(&user)
+        .await?
+        .map_err(|_| email_taken())?;
+    tracing::info!(user_id = user.id, "user registered");
+    issue(state, &user)
+}
+
+fn email_taken() -> ApiError {
+    ApiError::Conflict("email is already registered".into())
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Unauthorized("invalid email or password".into())
+}
+
+pub async fn login(state: &AppState, req: LoginRequest) -> Result<AuthResponse, ApiError> {
+    let email = req.email.trim().to_lowercase();
+    if email.is_empty() || req.password.is_empty() {
+        return Err(ApiError::bad_request("email and password are required"));
+    }
+    if email.len() > MAX_EMAIL_LEN || req.password.chars().count() > password::MAX_LEN {
+        return Err(bad_credentials());
+    }
+    let now = chrono::Utc::now().timestamp();
+    if let LoginAttempt::Blocked { retry_after_secs } = state
+        .db
+        .reserve_login_attempt(&email, now, state.config.login_limit)
+        .await?
+    {
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
+    let user = state.db.find_user_by_email(&email).await?;
+    // Verify against a dummy hash for unknown addresses so both cases take as long.
+    let stored = user
+        .as_ref()
+        .map_or_else(|| password::DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let matches = password::verify(req.password, stored).await?;
+    match user {
+        Some(user) if matches => {
+            state.db.clear_login_failures(&email).await?;
+            issue(state, &user)
+        }
+        _ => Err(bad_credentials()),
+    }
+}
+
+pub async fn refresh(state: &AppState, req: RefreshRequest) -> Result<AuthResponse, ApiError> {
+    let invalid = |why: String| ApiError::Unauthorized(format!("invalid refresh token: {why}"));
+    let claims = state
+        .tokens
+        .verify(req.refresh_token.trim(), TokenKind::Refresh)
+        .map_err(invalid)?;
+    let user_id = claims
+        .user_id()
+        .ok_or_else(|| invalid("token subject is malformed".into()))?;
+    let user = state
+        .db
+        .get_user(user_id)
+        .await?
+        .ok_or_else(|| invalid("user no longer exists".into()))?;
+    if user.token_version != claims.ver {
+        return Err(invalid("token has been revoked".into()));
+    }
+    issue(state, &user)
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    user: User,
+    req: ProfileRequest,
+) -> Result<UserView, ApiError> {
+    if req.username.is_none() && req.email.is_none() {
+        return Err(ApiError::bad_request(
+            "nothing to update: give username and/or email",
+        ));
+    }
+    let mut updated = user.clone();
+    if let Some(name) = &req.username {
+        updated.username = normalize_username(name)?;
+    }
+    if let Some(email) = &req.email {
+        updated.email = normalize_email("email", email)?;
+    }
+    updated.updated_at = now_rfc3339();
+    state
+        .db
+        .update_profile(&user, &updated)
+        .await?
+        .map_err(|_| email_taken())?;
+    Ok(UserView::from(&updated))
+}
+
+pub async fn change_password(
+    state: &AppState,
+    user: User,
+    req: PasswordRequest,
+) -> Result<(), ApiError> {
+    password::validate("new_password", &req.new_password)?;
+    if !password::verify(req.old_password, user.password_hash.clone()).await? {
+        return Err(ApiError::bad_request("old_password is incorrect"));
+    }
+    let hash = password::hash(req.new_password).await?;
+    if !state.db.set_password(&user, &hash, &now_rfc3339()).await? {
+        return Err(ApiError::Conflict(
+            "the password was changed concurrently; sign in again".into(),
+        ));
+    }
+    tracing::info!(
+        user_id = user.id,
+        "password changed; earlier tokens revoked"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(
+            normalize_email("email", "  User@Example.COM ").unwrap(),
+            "user@example.com"
+        );
+        for bad in ["", "no-at-sign", "a@", "@b.c", "two@@x.y", "sp ace@x.y"] {
+            let err = normalize_email("email", bad).unwrap_err().to_string();
+            assert!(err.starts_with("email "), "{bad}: {err}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(normalize_email("email", &long).is_err());
+    }
+
+    #[test]
+    fn default_username_is_the_local_part() {
+        assert_eq!(default_username("user@example.com"), "user");
+    }
+
+    #[test]
+    fn usernames_are_trimmed_and_bounded() {
+        assert_eq!(normalize_username("  ada ").unwrap(), "ada");
+        assert!(normalize_username("   ").is_err());
+        assert!(normalize_username("a\u{0}b").is_err());
+        assert!(normalize_username(&"x".repeat(65)).is_err());
+        assert_eq!(normalize_username("李雷").unwrap(), "李雷");
+    }
+}

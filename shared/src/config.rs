@@ -1,0 +1,315 @@
+//! Configuration from environment variables (documented in the README).
+//!
+//! Local runs get safe defaults; production refuses to start without its secrets.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+
+/// Where the process runs. Decides which defaults are acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `scripts/dev`, `cargo lambda watch`, tests: stand-ins, generated secrets.
+    Local,
+    /// A deployed Lambda: every secret must be given.
+    Production,
+}
+
+/// Shortest JWT secret accepted (HS256 wants at least 256 bits of key).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "JWT_SECRET is missing: set it to a random string of at least {MIN_JWT_SECRET_LEN} bytes (the SAM template resolves it from Secrets Manager)"
+    )]
+    MissingJwtSecret,
+    #[error("JWT_SECRET is too short ({0} bytes): it must be at least {MIN_JWT_SECRET_LEN} bytes")]
+    ShortJwtSecret(usize),
+    #[error("{name} has an invalid value {value:?}: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("cannot read or create the local JWT secret at {path}: {source}")]
+    LocalSecret {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub region: String,
+    /// Endpoint override for DynamoDB (DynamoDB Local); `None` on AWS.
+    pub dynamodb_endpoint: Option<String>,
+    /// Endpoint override for S3 (moto); `None` on AWS.
+    pub s3_endpoint: Option<String>,
+    pub tables: Tables,
+    pub jwt_secret: Vec<u8>,
+    pub login_limit: LoginLimit,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("mode", &self.mode)
+            .field("region", &self.region)
+            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("tables", &self.tables)
+            .field("jwt_secret", &"<redacted>")
+            .field("login_limit", &self.login_limit)
+            .finish()
+    }
+}
+
+/// Physical DynamoDB table names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    /// Users, e-mail guards, sites, id sequences, login limits (`AppTable` in template.yaml).
+    pub app: String,
+}
+
+impl Tables {
+    /// The physical name of a table declared in `template.yaml`, by its logical id.
+    pub fn by_logical_id(&self, logical_id: &str) -> Option<&str> {
+        match logical_id {
+            "AppTable" => Some(&self.app),
+            _ => None,
+        }
+    }
+
+    /// Names for a test run: every table gets the prefix so tests run in parallel.
+    pub fn with_prefix(prefix: &str) -> Self {
+        Tables {
+            app: format!("{prefix}app"),
+        }
+    }
+}
+
+/// Brute-force protection for `/api/auth/login`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimit {
+    /// Failed attempts allowed per e-mail within `window`.
+    pub max_failures: u32,
+    pub window: Duration,
+}
+
+impl Default for LoginLimit {
+    fn default() -> Self {
+        LoginLimit {
+            max_failures: 10,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mode = match lookup("PINGOO_ENV").as_deref() {
+            Some("local") => Mode::Local,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PINGOO_ENV",
+                    value: other.to_owned(),
+                    reason: "expected `local` or `production`",
+                });
+            }
+            // Inside a real Lambda the runtime API is set: be strict by default there.
+            None if lookup("AWS_LAMBDA_RUNTIME_API").is_some() => Mode::Production,
+            None => Mode::Local,
+        };
+
+        let jwt_secret = match (lookup("JWT_SECRET"), mode) {
+            (Some(secret), _) if secret.len() < MIN_JWT_SECRET_LEN => {
+                return Err(ConfigError::ShortJwtSecret(secret.len()));
+            }
+            (Some(secret), _) => secret.into_bytes(),
+            (None, Mode::Production) => return Err(ConfigError::MissingJwtSecret),
+            (None, Mode::Local) => {
+                let dir = lookup("PINGOO_DATA_DIR").unwrap_or_else(|| ".local/dev".to_owned());
+                local_secret(Path::new(&dir))?
+            }
+        };
+
+        let login_limit = LoginLimit {
+            max_failures: parse_or(&lookup, "LOGIN_MAX_FAILURES", 10)?,
+            window: Duration::from_secs(parse_or(&lookup, "LOGIN_WINDOW_SECONDS", 15 * 60)?),
+        };
+        if login_limit.max_failures == 0 {
+            return Err(ConfigError::Invalid {
+                name: "LOGIN_MAX_FAILURES",
+                value: "0".into(),
+                reason: "must be at least 1",
+            });
+        }
+
+        Ok(Config {
+            mode,
+            region: lookup("AWS_REGION")
+                .or_else(|| lookup("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".to_owned()),
+            dynamodb_endpoint: lookup("DYNAMODB_ENDPOINT"),
+            s3_endpoint: lookup("S3_ENDPOINT"),
+            tables: Tables {
+                app: lookup("APP_TABLE").unwrap_or_else(|| "pingoo-app".to_owned()),
+            },
+            jwt_secret,
+            login_limit,
+        })
+    }
+
+    /// A local configuration for tests: given tables, a fresh random secret.
+    pub fn for_tests(tables: Tables, dynamodb_endpoint: String) -> Config {
+        Config {
+            mode: Mode::Local,
+            region: "us-east-1".to_owned(),
+            dynamodb_endpoint: Some(dynamodb_endpoint),
+            s3_endpoint: None,
+            tables,
+            jwt_secret: random_secret().into_bytes(),
+            login_limit: LoginLimit::default(),
+        }
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            value,
+            reason: "expected a non-negative whole number",
+        }),
+    }
+}
+
+/// 48 random bytes, base64url: 64 characters.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    crate::ids::fill_random(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Local mode keeps one generated secret with the dev data, so tokens survive restarts.
+fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let path = dir.join("jwt-secret");
+    let err = |source| ConfigError::LocalSecret {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            use std::io::Write;
+            let secret = random_secret();
+            file.write_all(secret.as_bytes()).map_err(err)?;
+            Ok(secret.into_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let secret = std::fs::read_to_string(&path).map_err(err)?;
+            let secret = secret.trim();
+            if secret.len() < MIN_JWT_SECRET_LEN {
+                return Err(ConfigError::ShortJwtSecret(secret.len()));
+            }
+            Ok(secret.as_bytes().to_vec())
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_secret() {
+        let err = Config::from_lookup(lookup(&[("PINGOO_ENV", "production")])).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingJwtSecret), "{err}");
+    }
+
+    #[test]
+    fn inside_lambda_the_default_mode_is_production() {
+        let err = Config::from_lookup(lookup(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]))
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::MissingJwtSecret), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let err = Config::from_lookup(lookup(&[
+            ("PINGOO_ENV", "production"),
+            ("JWT_SECRET", "too-short"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::ShortJwtSecret(9)), "{err}");
+    }
+
+    #[test]
+    fn production_reads_its_settings() {
+        let secret = "x".repeat(40);
+        let config = Config::from_lookup(lookup(&[
+            ("PINGOO_ENV", "production"),
+            ("JWT_SECRET", &secret),
+            ("APP_TABLE", "prod-app"),
+            ("LOGIN_MAX_FAILURES", "5"),
+            ("LOGIN_WINDOW_SECONDS", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(config.mode, Mode::Production);
+        assert_eq!(config.tables.app, "prod-app");
+        assert_eq!(config.login_limit.max_failures, 5);
+        assert_eq!(config.login_limit.window, Duration::from_secs(60));
+        assert!(!format!("{config:?}").contains(&secret));
+    }
+
+    #[test]
+    fn local_mode_generates_a_secret_once_and_keeps_it() {
+        let dir = std::env::temp_dir().join(format!("pingoo-config-{}", random_secret()));
+        let dir_str = dir.to_string_lossy().to_string();
+        let first = Config::from_lookup(lookup(&[("PINGOO_DATA_DIR", &dir_str)])).unwrap();
+        let second = Config::from_lookup(lookup(&[("PINGOO_DATA_DIR", &dir_str)])).unwrap();
+        assert_eq!(first.mode, Mode::Local);
+        assert!(first.jwt_secret.len() >= MIN_JWT_SECRET_LEN);
+        assert_eq!(first.jwt_secret, second.jwt_secret);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_numbers_are_named() {
+        let err = Config::from_lookup(lookup(&[
+            ("JWT_SECRET", &"y".repeat(32)),
+            ("LOGIN_WINDOW_SECONDS", "soon"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("LOGIN_WINDOW_SECONDS"), "{err}");
+    }
+}

@@ -1,0 +1,168 @@
+//! Extractors whose every failure is an [`ApiError`] in the envelope.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::auth::token::TokenKind;
+use crate::error::ApiError;
+use crate::model::User;
+use crate::state::AppState;
+
+/// A JSON body. Parsed whatever the `Content-Type` (the original API did the same), with
+/// errors that name the offending field.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(super::BODY_LIMIT)
+            } else {
+                ApiError::bad_request(format!(
+                    "cannot read the request body: {}",
+                    rejection.body_text()
+                ))
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON with the path of the field at fault in the error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("request body must be a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        // serde_json appends " at line 1 column 44"; for a wrong field the name says more.
+        let text = inner.to_string();
+        let reason = text.split(" at line ").next().unwrap_or(&text);
+        match inner.classify() {
+            serde_json::error::Category::Data if path != "." => {
+                ApiError::bad_request(format!("invalid field `{path}`: {reason}"))
+            }
+            serde_json::error::Category::Data => {
+                ApiError::bad_request(format!("invalid request body: {reason}"))
+            }
+            _ => ApiError::bad_request(format!("malformed JSON: {inner}")),
+        }
+    })
+}
+
+/// Query parameters; a bad value is a 400 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(value)| QueryParams(value))
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                ApiError::bad_request(format!("invalid query parameter: {text}"))
+            })
+    }
+}
+
+/// A numeric id from the route's single path parameter (`/api/sites/{id}`).
+pub struct IdParam(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        match raw.parse::<u64>() {
+            Ok(id) if id > 0 => Ok(IdParam(id)),
+            _ => Err(ApiError::bad_request(format!(
+                "id must be a positive integer, got {raw:?}"
+            ))),
+        }
+    }
+}
+
+/// The caller, from a valid, unrevoked access token in `Authorization: Bearer …`.
+pub struct AuthUser(pub User);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::MissingAuthorization)?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::InvalidToken("authorization header is not valid text".into()))?
+            .trim();
+        if value.is_empty() {
+            return Err(ApiError::MissingAuthorization);
+        }
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => {
+                return Err(ApiError::InvalidToken(
+                    "expected `Authorization: Bearer <token>`".into(),
+                ));
+            }
+        };
+        let claims = state
+            .tokens
+            .verify(token, TokenKind::Access)
+            .map_err(ApiError::InvalidToken)?;
+        let user_id = claims
+            .user_id()
+            .ok_or_else(|| ApiError::InvalidToken("token subject is malformed".into()))?;
+        let user = state
+            .db
+            .get_user(user_id)
+            .await?
+            .ok_or_else(|| ApiError::InvalidToken("user no longer exists".into()))?;
+        if user.token_version != claims.ver {
+            return Err(ApiError::InvalidToken("token has been revoked".into()));
+        }
+        Ok(AuthUser(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        age: Option<u32>,
+    }
+
+    fn message(bytes: &[u8]) -> String {
+        parse_json::<Body>(bytes).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert!(message(b"{\"email\": 5}").contains("`email`"));
+        assert!(message(b"{\"email\": \"a\", \"age\": \"x\"}").contains("`age`"));
+        assert!(message(b"{}").contains("missing field `email`"));
+        assert!(message(b"{\"email\": ").starts_with("malformed JSON"));
+        assert!(message(b"not json").starts_with("malformed JSON"));
+        assert_eq!(message(b"  "), "request body must be a JSON object");
+    }
+}

@@ -1,0 +1,81 @@
+//! HTTP plumbing shared by every function: extractors, the common layers, the Lambda entry.
+
+pub mod extract;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest JSON body the API accepts.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// `GET /api/health` and `GET /health`.
+pub fn health_routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/health", get(health))
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "code": 0, "msg": "服务运行正常" }))
+}
+
+/// Turns a function's routes into the service Lambda (or the local runner) runs: envelope
+/// answers for unknown routes and methods, the body limit, panic safety, request logs.
+pub fn service(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+fn on_panic(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::Internal("handler panicked".into()).into_response()
+}
+
+/// The whole `main` of an HTTP function: logging, configuration, clients, then the
+/// Lambda runtime loop. A configuration error stops the container with a clear log line.
+pub async fn run_lambda<F, Fut>(build: F) -> Result<(), lambda_http::Error>
+where
+    F: FnOnce(AppState) -> Fut,
+    Fut: Future<Output = Router>,
+{
+    let mode = crate::telemetry::mode_from_env();
+    crate::telemetry::init(mode);
+    let state = match AppState::from_env().await {
+        Ok(state) => state,
+        Err(err) => {
+            tracing::error!(error = %err, "refusing to start: bad configuration");
+            std::process::exit(1);
+        }
+    };
+    let router = build(state).await;
+    lambda_http::run(router).await
+}

@@ -1,0 +1,24 @@
+//! Pingoo's shared library: what every Lambda function uses.
+//!
+//! - [`config`]: environment variables, with safe local defaults and strict production rules.
+//! - [`error`]: the one error type, mapped to HTTP status and the `{code, msg, data}` envelope.
+//! - [`auth`]: passwords (argon2id), tokens (JWT), account operations.
+//! - [`sites`]: site validation and operations.
+//! - [`store`]: DynamoDB tables and items.
+//! - [`http`]: extractors, common layers, the Lambda entry point.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod model;
+pub mod sites;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use error::ApiError;
+pub use state::AppState;

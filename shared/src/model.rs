@@ -1,0 +1,38 @@
+//! Stored records. Their JSON views for the API live next to the services.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    /// Lowercase; unique through an e-mail guard item.
+    pub email: String,
+    pub role: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Bumped on a password change; tokens carrying an older version are refused.
+    pub token_version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: u64,
+    pub user_id: u64,
+    pub name: String,
+    /// Normalized: `scheme://host[:port]` or a bare `host[:port]`.
+    pub domain: String,
+    /// Public id the tracker may send instead of the numeric site id.
+    pub tracking_id: String,
+    /// IANA time zone that defines the site's days.
+    pub timezone: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Timestamps as the API shows them: RFC 3339, UTC, microseconds.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

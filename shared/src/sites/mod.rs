@@ -1,0 +1,6 @@
+//! Sites: the websites a user tracks.
+
+pub mod domain;
+pub mod service;
+
+pub use service::{SiteList, SiteView};

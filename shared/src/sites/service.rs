@@ -1,0 +1,217 @@
+//! What the `/api/sites*` routes do.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::model::{Site, User, now_rfc3339};
+use crate::state::AppState;
+use crate::store::SiteChanges;
+
+pub const MAX_NAME_LEN: usize = 100;
+pub const DEFAULT_PAGE_SIZE: usize = 10;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSite {
+    pub name: String,
+    pub domain: String,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSite {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub page: Option<usize>,
+    pub limit: Option<usize>,
+    pub search: Option<String>,
+}
+
+/// A site as the API shows it.
+pub type SiteView = Site;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SiteList {
+    pub list: Vec<SiteView>,
+    pub total: usize,
+    pub page: usize,
+    pub page_size: usize,
+}
+
+fn validate_name(raw: &str) -> Result<String, ApiError> {
+    let name = raw.trim();
+    let len = name.chars().count();
+    if len == 0 || len > MAX_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "name must be 1 to {MAX_NAME_LEN} printable characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks an IANA time zone name (`Europe/Paris`, `Asia/Shanghai`, `UTC`).
+pub fn validate_timezone(raw: &str) -> Result<String, ApiError> {
+    raw.trim()
+        .parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "timezone {raw:?} is not an IANA time zone name (like Europe/Paris or UTC)"
+            ))
+        })
+}
+
+pub async fn create(state: &AppState, user: &User, req: CreateSite) -> Result<SiteView, ApiError> {
+    let name = validate_name(&req.name)?;
+    let domain = super::domain::normalize(&req.domain)?;
+    let timezone = validate_timezone(req.timezone.as_deref().unwrap_or("UTC"))?;
+    let now = now_rfc3339();
+    let site = Site {
+        id: state.db.next_id("site").await?,
+        user_id: user.id,
+        name,
+        domain,
+        tracking_id: crate::ids::tracking_id(),
+        timezone,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    state.db.create_site(&site).await?;
+    tracing::info!(site_id = site.id, user_id = user.id, "site created");
+    Ok(site)
+}
+
+pub async fn list(state: &AppState, user: &User, query: ListQuery) -> Result<SiteList, ApiError> {
+    let page = query.page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::bad_request("page must be at least 1"));
+    }
+    let page_size = match query.limit {
+        None => DEFAULT_PAGE_SIZE,
+        Some(0) => return Err(ApiError::bad_request("limit must be at least 1")),
+        Some(limit) => limit.min(MAX_PAGE_SIZE),
+    };
+    let needle = query
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    let mut sites = state.db.list_sites(user.id).await?;
+    if let Some(needle) = &needle {
+        sites.retain(|site| {
+            site.name.to_lowercase().contains(needle.as_str())
+                || site.domain.to_lowercase().contains(needle.as_str())
+        });
+    }
+    // Newest first; ids grow with creation time.
+    sites.sort_by_key(|site| std::cmp::Reverse(site.id));
+    let total = sites.len();
+    let list = sites
+        .into_iter()
+        .skip((page - 1).saturating_mul(page_size))
+        .take(page_size)
+        .collect();
+    Ok(SiteList {
+        list,
+        total,
+        page,
+        page_size,
+    })
+}
+
+/// The site if `user` owns it: 404 if it does not exist, 403 if it is someone else's.
+pub async fn owned(state: &AppState, user: &User, id: u64) -> Result<Site, ApiError> {
+    let site = state
+        .db
+        .get_site(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("site {id} not found")))?;
+    if site.user_id != user.id {
+        return Err(ApiError::Forbidden(format!(
+            "site {id} belongs to another user"
+        )));
+    }
+    Ok(site)
+}
+
+pub async fn update(
+    state: &AppState,
+    user: &User,
+    id: u64,
+    req: UpdateSite,
+) -> Result<SiteView, ApiError> {
+    let changes = SiteChanges {
+        name: req.name.as_deref().map(validate_name).transpose()?,
+        domain: req
+            .domain
+            .as_deref()
+            .map(super::domain::normalize)
+            .transpose()?,
+        timezone: req.timezone.as_deref().map(validate_timezone).transpose()?,
+    };
+    if changes.name.is_none() && changes.domain.is_none() && changes.timezone.is_none() {
+        return Err(ApiError::bad_request(
+            "nothing to update: give name, domain and/or timezone",
+        ));
+    }
+    owned(state, user, id).await?;
+    state
+        .db
+        .update_site(id, user.id, &changes, &now_rfc3339())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("site {id} not found")))
+}
+
+pub async fn delete(state: &AppState, user: &User, id: u64) -> Result<(), ApiError> {
+    let site = owned(state, user, id).await?;
+    if !state.db.delete_site(&site).await? {
+        return Err(ApiError::NotFound(format!("site {id} not found")));
+    }
+    tracing::info!(site_id = id, user_id = user.id, "site deleted");
+    Ok(())
+}
+
+/// `DELETE /api/sites/:id/stats`. Until event ingestion exists there is nothing to clear
+/// beyond checking ownership.
+pub async fn clear_stats(state: &AppState, user: &User, id: u64) -> Result<(), ApiError> {
+    owned(state, user, id).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timezones_are_iana_names() {
+        assert_eq!(validate_timezone("Europe/Paris").unwrap(), "Europe/Paris");
+        assert_eq!(validate_timezone(" UTC ").unwrap(), "UTC");
+        assert_eq!(validate_timezone("Asia/Shanghai").unwrap(), "Asia/Shanghai");
+        assert!(validate_timezone("Mars/Olympus").is_err());
+        assert!(validate_timezone("").is_err());
+        assert!(
+            validate_timezone("+08:00")
+                .unwrap_err()
+                .to_string()
+                .starts_with("timezone")
+        );
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_name(" 我的网站 ").unwrap(), "我的网站");
+        assert!(validate_name("").is_err());
+        assert!(validate_name(&"n".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! Brute-force protection: failed logins per e-mail in a fixed window.
+//!
+//! `LOGIN#<email>`/`LOGIN` holds `failures` and `window_start` (epoch seconds). Every login
+//! attempt reserves a slot atomically *before* the password is checked, so parallel
+//! guesses cannot slip past the limit; a successful login deletes the item. `expires_at`
+//! lets DynamoDB TTL tidy up old items; correctness never depends on TTL.
+
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use super::{Db, Item, StoreError, key, n};
+use crate::config::LoginLimit;
+
+fn login_key(email: &str) -> Item {
+    key(format!("LOGIN#{email}"), "LOGIN")
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Go ahead and check the password.
+    Allowed,
+    /// Too many failures: refuse until the window passes.
+    Blocked { retry_after_secs: u64 },
+}
+
+impl Db {
+    /// Counts one attempt for `email` at `now` (epoch seconds) unless it is over the limit.
+    pub async fn reserve_login_attempt(
+        &self,
+        email: &str,
+        now: i64,
+        limit: LoginLimit,
+    ) -> Result<LoginAttempt, StoreError> {
+        let window = i64::try_from(limit.window.as_secs()).unwrap_or(i64::MAX);
+        let cutoff = now.saturating_sub(window);
+        for _ in 0..4 {
+            // Within a live window and under the limit: count this attempt.
+            let counted = self
+                .client
+                .update_item()
+                .table_name(&self.tables.app)
+                .set_key(Some(login_key(email)))
+                .update_expression(
+                    "SET failures = if_not_exists(failures, :zero) + :one, \
+                     window_start = if_not_exists(window_start, :now), expires_at = :exp",
+                )
+                .condition_expression(
+                    "attribute_not_exists(pk) OR (window_start > :cutoff AND failures < :max)",
+                )
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":exp", n(now.saturating_add(2 * window)))
+                .expression_attribute_values(":cutoff", n(cutoff))
+                .expression_attribute_values(":max", n(limit.max_failures))
+                .send()
+                .await;
+            match counted {
+                Ok(_) => return Ok(LoginAttempt::Allowed),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(err) => return Err(StoreError::dynamo("UpdateItem")(err)),
+            }
+
+            // Either the window is over (start a new one) or the limit is reached.
+            let current = self
+                .client
+                .get_item()
+                .table_name(&self.tables.app)
+                .set_key(Some(login_key(email)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(StoreError::dynamo("GetItem"))?;
+            let window_start = current
+                .item
+                .as_ref()
+                .and_then(|item| item.get("window_start"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok());
+            let Some(window_start) = window_start else {
+                continue; // deleted meanwhile by a successful login: try again
+            };
+            if window_start > cutoff {
+                let retry_after = window_start.saturating_add(window).saturating_sub(now);
+                return Ok(LoginAttempt::Blocked {
+                    retry_after_secs: u64::try_from(retry_after.max(1)).unwrap_or(1),
+                });
+            }
+            let restarted = self
+                .client
+                .update_item()
+                .table_name(&self.tables.app)
+                .set_key(Some(login_key(email)))
+                .update_expression("SET failures = :one, window_start = :now, expires_at = :exp")
+                .condition_expression("window_start = :seen")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":exp", n(now.saturating_add(2 * window)))
+                .expression_attribute_values(":seen", n(window_start))
+                .return_values(ReturnValue::None)
+                .send()
+                .await;
+            match restarted {
+                Ok(_) => return Ok(LoginAttempt::Allowed),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(err) => return Err(StoreError::dynamo("UpdateItem")(err)),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// Forgets the failures of `email` after a successful login.
+    pub async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(login_key(email)))
+            .send()
+            .await
+            .map_err(StoreError::dynamo("DeleteItem"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! DynamoDB storage. Every table, key and item shape is documented in `docs/architecture.md`.
+//!
+//! The app table holds users, e-mail guards, sites, tracking-id guards, id sequences and
+//! login limits under `pk`/`sk` string keys; `gsi1` lists a user's sites.
+
+mod login_limit;
+mod sequence;
+mod sites;
+mod users;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::config::Tables;
+
+pub use login_limit::LoginAttempt;
+pub use sites::SiteChanges;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB {op} failed: {detail}")]
+    Dynamo { op: &'static str, detail: String },
+    #[error("stored item is malformed: {0}")]
+    Malformed(String),
+    #[error("a transaction kept conflicting with concurrent writes")]
+    Contention,
+}
+
+impl StoreError {
+    fn dynamo<E, R>(op: &'static str) -> impl FnOnce(SdkError<E, R>) -> StoreError
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        move |err| StoreError::Dynamo {
+            op,
+            detail: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+impl From<serde_dynamo::Error> for StoreError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        StoreError::Malformed(err.to_string())
+    }
+}
+
+/// Handle on the tables. Cheap to clone (the SDK client is an `Arc`).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub client: Client,
+    pub tables: Tables,
+}
+
+impl Db {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Db { client, tables }
+    }
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(crate) fn key(pk: impl Into<String>, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// How a transaction ended when DynamoDB cancelled it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Cancelled {
+    /// The condition of the action at this index failed.
+    Condition(usize),
+    /// Another transaction held one of the items: worth retrying.
+    Conflict,
+}
+
+pub(crate) fn cancellation(err: &SdkError<TransactWriteItemsError>) -> Option<Cancelled> {
+    let TransactWriteItemsError::TransactionCanceledException(e) = err.as_service_error()? else {
+        return None;
+    };
+    let reasons = e.cancellation_reasons();
+    if let Some(index) = reasons
+        .iter()
+        .position(|r| r.code() == Some("ConditionalCheckFailed"))
+    {
+        return Some(Cancelled::Condition(index));
+    }
+    reasons
+        .iter()
+        .any(|r| r.code() == Some("TransactionConflict"))
+        .then_some(Cancelled::Conflict)
+}
+
+/// Runs a transaction, retrying with jittered backoff while concurrent transactions on the
+/// same items make DynamoDB cancel it. Returns the index of a failed condition, if any.
+pub(crate) async fn transact(
+    client: &Client,
+    actions: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<Result<(), usize>, StoreError> {
+    const ATTEMPTS: u32 = 8;
+    for attempt in 0..ATTEMPTS {
+        let result = client
+            .transact_write_items()
+            .set_transact_items(Some(actions.clone()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(Ok(())),
+            Err(err) => match cancellation(&err) {
+                Some(Cancelled::Condition(index)) => return Ok(Err(index)),
+                Some(Cancelled::Conflict) if attempt + 1 < ATTEMPTS => {
+                    let mut jitter = [0u8; 1];
+                    crate::ids::fill_random(&mut jitter);
+                    let millis = (10u64 << attempt.min(5)) + u64::from(jitter[0] % 20);
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                }
+                Some(Cancelled::Conflict) => return Err(StoreError::Contention),
+                None => return Err(StoreError::dynamo("TransactWriteItems")(err)),
+            },
+        }
+    }
+    Err(StoreError::Contention)
+}

@@ -1,0 +1,165 @@
+//! Sites and their tracking-id guards.
+//!
+//! `SITE#<id>`/`SITE` holds the site, with `gsi1pk = USER#<owner>#SITES` and
+//! `gsi1sk = SITE#<zero-padded id>` so one Query lists an owner's sites newest first.
+//! `TRACK#<tracking_id>`/`TRACK` maps the public tracking id to the site.
+
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+
+use super::users::put;
+use super::{Db, Item, StoreError, key, n, s, transact};
+use crate::model::Site;
+
+fn site_key(id: u64) -> Item {
+    key(format!("SITE#{id}"), "SITE")
+}
+
+fn tracking_key(tracking_id: &str) -> Item {
+    key(format!("TRACK#{tracking_id}"), "TRACK")
+}
+
+fn owner_partition(user_id: u64) -> String {
+    format!("USER#{user_id}#SITES")
+}
+
+/// Fields a site update may change; `None` keeps the stored value.
+#[derive(Debug, Default, Clone)]
+pub struct SiteChanges {
+    pub name: Option<String>,
+    pub domain: Option<String>,
+    pub timezone: Option<String>,
+}
+
+impl Db {
+    pub async fn create_site(&self, site: &Site) -> Result<(), StoreError> {
+        let table = &self.tables.app;
+        let mut item: Item = serde_dynamo::to_item(site)?;
+        item.extend(site_key(site.id));
+        item.insert("gsi1pk".into(), s(owner_partition(site.user_id)));
+        item.insert("gsi1sk".into(), s(format!("SITE#{:020}", site.id)));
+        let mut guard = tracking_key(&site.tracking_id);
+        guard.insert("site_id".into(), n(site.id));
+        let actions = vec![
+            put(table, item, "attribute_not_exists(pk)")?,
+            put(table, guard, "attribute_not_exists(pk)")?,
+        ];
+        transact(&self.client, actions).await?.map_err(|index| {
+            StoreError::Malformed(format!("site {} collided (action {index})", site.id))
+        })
+    }
+
+    pub async fn get_site(&self, id: u64) -> Result<Option<Site>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(site_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::dynamo("GetItem"))?;
+        Ok(match out.item {
+            Some(item) => Some(serde_dynamo::from_item(item)?),
+            None => None,
+        })
+    }
+
+    /// Every site of one owner, newest first (`gsi1`, eventually consistent).
+    pub async fn list_sites(&self, user_id: u64) -> Result<Vec<Site>, StoreError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.tables.app)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(owner_partition(user_id)))
+            .scan_index_forward(false)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(StoreError::dynamo("Query"))?;
+        Ok(serde_dynamo::from_items(pages)?)
+    }
+
+    /// Applies `changes` if the site still belongs to `user_id`; returns the new site, or
+    /// `None` if it is gone or changed owner meanwhile.
+    pub async fn update_site(
+        &self,
+        id: u64,
+        user_id: u64,
+        changes: &SiteChanges,
+        updated_at: &str,
+    ) -> Result<Option<Site>, StoreError> {
+        let mut sets = vec!["updated_at = :t"];
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(site_key(id)))
+            .condition_expression("user_id = :uid")
+            .expression_attribute_values(":uid", n(user_id))
+            .expression_attribute_values(":t", s(updated_at))
+            .return_values(ReturnValue::AllNew);
+        if let Some(name) = &changes.name {
+            sets.push("#name = :name");
+            request = request
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", s(name));
+        }
+        if let Some(domain) = &changes.domain {
+            sets.push("#domain = :domain");
+            request = request
+                .expression_attribute_names("#domain", "domain")
+                .expression_attribute_values(":domain", s(domain));
+        }
+        if let Some(timezone) = &changes.timezone {
+            sets.push("#tz = :tz");
+            request = request
+                .expression_attribute_names("#tz", "timezone")
+                .expression_attribute_values(":tz", s(timezone));
+        }
+        let result = request
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(match out.attributes {
+                Some(item) => Some(serde_dynamo::from_item(item)?),
+                None => None,
+            }),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(StoreError::dynamo("UpdateItem")(err)),
+        }
+    }
+
+    /// Deletes the site and its tracking-id guard if it still belongs to its owner.
+    /// Returns `false` if it was already gone.
+    pub async fn delete_site(&self, site: &Site) -> Result<bool, StoreError> {
+        let table = &self.tables.app;
+        let delete_site = Delete::builder()
+            .table_name(table)
+            .set_key(Some(site_key(site.id)))
+            .condition_expression("user_id = :uid")
+            .expression_attribute_values(":uid", n(site.user_id))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let delete_guard = Delete::builder()
+            .table_name(table)
+            .set_key(Some(tracking_key(&site.tracking_id)))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let actions = vec![
+            TransactWriteItem::builder().delete(delete_site).build(),
+            TransactWriteItem::builder().delete(delete_guard).build(),
+        ];
+        Ok(transact(&self.client, actions).await?.is_ok())
+    }
+}
