@@ -1,5 +1,7 @@
 //! Logging: JSON lines on Lambda (CloudWatch), readable lines locally.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Mode;
@@ -14,7 +16,10 @@ pub fn init(mode: Mode) {
             .with_current_span(false)
             .without_time() // CloudWatch stamps every line
             .try_init(),
-        Mode::Local => builder.with_target(false).try_init(),
+        Mode::Local => builder
+            .with_target(false)
+            .with_ansi(std::io::stdout().is_terminal())
+            .try_init(),
     };
 }
 
