@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod enrich;
 pub mod envelope;
 pub mod error;
 pub mod http;
