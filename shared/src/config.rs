@@ -51,6 +51,8 @@ pub struct Config {
     pub tables: Tables,
     pub jwt_secret: Vec<u8>,
     pub login_limit: LoginLimit,
+    /// Keep visitors' full IP addresses instead of /24 (IPv4) and /48 (IPv6) prefixes.
+    pub store_full_ip: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("tables", &self.tables)
             .field("jwt_secret", &"<redacted>")
             .field("login_limit", &self.login_limit)
+            .field("store_full_ip", &self.store_full_ip)
             .finish()
     }
 }
@@ -72,6 +75,8 @@ impl std::fmt::Debug for Config {
 pub struct Tables {
     /// Users, e-mail guards, sites, id sequences, login limits (`AppTable` in template.yaml).
     pub app: String,
+    /// Raw events, sharded per site (`EventsTable`); its stream feeds the aggregator.
+    pub events: String,
 }
 
 impl Tables {
@@ -79,6 +84,7 @@ impl Tables {
     pub fn by_logical_id(&self, logical_id: &str) -> Option<&str> {
         match logical_id {
             "AppTable" => Some(&self.app),
+            "EventsTable" => Some(&self.events),
             _ => None,
         }
     }
@@ -87,6 +93,7 @@ impl Tables {
     pub fn with_prefix(prefix: &str) -> Self {
         Tables {
             app: format!("{prefix}app"),
+            events: format!("{prefix}events"),
         }
     }
 }
@@ -164,6 +171,18 @@ impl Config {
             s3_endpoint: lookup("S3_ENDPOINT"),
             tables: Tables {
                 app: lookup("APP_TABLE").unwrap_or_else(|| "pingoo-app".to_owned()),
+                events: lookup("EVENTS_TABLE").unwrap_or_else(|| "pingoo-events".to_owned()),
+            },
+            store_full_ip: match lookup("STORE_FULL_IP").as_deref() {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "STORE_FULL_IP",
+                        value: other.to_owned(),
+                        reason: "expected true or false",
+                    });
+                }
             },
             jwt_secret,
             login_limit,
@@ -180,6 +199,7 @@ impl Config {
             tables,
             jwt_secret: random_secret().into_bytes(),
             login_limit: LoginLimit::default(),
+            store_full_ip: false,
         }
     }
 }

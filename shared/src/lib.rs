@@ -9,17 +9,21 @@
 
 pub mod auth;
 pub mod aws;
+pub mod collect;
 pub mod config;
 pub mod enrich;
 pub mod envelope;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod ids;
 pub mod model;
+pub mod purge;
 pub mod sites;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 
 pub use error::ApiError;
 pub use state::AppState;

@@ -28,6 +28,11 @@ pub struct Site {
     pub tracking_id: String,
     /// IANA time zone that defines the site's days.
     pub timezone: String,
+    /// Bumped when the site's statistics are cleared: events and counters of older
+    /// generations are unreachable at once and purged in the background. Never shown by
+    /// the API (and never written by `to_item`: only `UpdateItem ADD` changes it).
+    #[serde(default, skip_serializing)]
+    pub generation: u64,
     pub created_at: String,
     pub updated_at: String,
 }

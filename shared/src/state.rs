@@ -1,9 +1,11 @@
-//! What every handler gets: configuration, tables, token keys. Built once per container.
+//! What every handler gets: configuration, tables, token keys, GeoIP. Built once per
+//! container.
 
 use std::sync::Arc;
 
 use crate::auth::token::TokenKeys;
 use crate::config::{Config, ConfigError};
+use crate::enrich::geo::{GeoIp, GeoSource};
 use crate::store::Db;
 
 #[derive(Clone)]
@@ -11,6 +13,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub tokens: Arc<TokenKeys>,
+    /// Empty until [`AppState::with_geoip_from_env`] (only the ingesting functions load it).
+    pub geo: GeoIp,
 }
 
 impl AppState {
@@ -21,6 +25,7 @@ impl AppState {
             config: Arc::new(config),
             db,
             tokens,
+            geo: GeoIp::disabled(),
         }
     }
 
@@ -30,5 +35,24 @@ impl AppState {
         let sdk = crate::aws::sdk_config(&config).await;
         let dynamodb = crate::aws::dynamodb(&sdk, &config);
         Ok(AppState::new(config, dynamodb))
+    }
+
+    pub fn with_geo(mut self, geo: GeoIp) -> Self {
+        self.geo = geo;
+        self
+    }
+
+    /// Starts loading the GeoIP databases from S3 in the background (`GEOIP_BUCKET`,
+    /// `GEOIP_CITY_KEY`, `GEOIP_ISP_KEY`, `GEOIP_LANG`); without `GEOIP_BUCKET` locations
+    /// stay empty.
+    pub async fn with_geoip_from_env(self) -> Self {
+        let Some(source) = GeoSource::from_env() else {
+            tracing::warn!("GEOIP_BUCKET is not set: events get no location");
+            return self;
+        };
+        let sdk = crate::aws::sdk_config(&self.config).await;
+        let s3 = crate::aws::s3(&sdk, &self.config);
+        let geo = GeoIp::load_from_s3(s3, source);
+        self.with_geo(geo)
     }
 }

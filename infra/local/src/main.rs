@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use axum::Router;
 use pingoo::AppState;
 use pingoo::config::Config;
 
@@ -29,12 +28,6 @@ async fn main() {
         tracing::error!("{err}");
         std::process::exit(1);
     }
-}
-
-/// Every function's routes, merged, with the common layers applied once.
-fn app(state: AppState) -> Router {
-    let routes = pingoo_auth::routes().merge(pingoo_sites::routes());
-    pingoo::http::service(routes, state)
 }
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
@@ -66,7 +59,11 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT {p:?} is not a port number"))?,
         Err(_) => 5004,
     };
-    let state = AppState::new(config, dynamodb);
+    let state = AppState::new(config, dynamodb).with_geoip_from_env().await;
+    tokio::spawn(pingoo_local::janitor_loop(
+        state.db.clone(),
+        std::time::Duration::from_secs(2),
+    ));
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -74,7 +71,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("Pingoo API listening on http://localhost:{port}/api");
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        pingoo_local::app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;

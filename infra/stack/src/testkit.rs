@@ -73,7 +73,7 @@ impl TestApp {
     ) -> TestApp {
         let (mut config, client) = config().await;
         adjust(&mut config);
-        let state = AppState::new(config, client);
+        let state = AppState::new(config, client).with_geo(test_geoip("en"));
         TestApp {
             router: build(state.clone()),
             state,
@@ -91,6 +91,37 @@ impl TestApp {
         let body = body.map(|b| b.to_string());
         self.raw(method, path, token, body.map(String::into_bytes))
             .await
+    }
+
+    /// Like [`TestApp::call`], as a visitor at `ip` with a `User-Agent` and extra headers.
+    pub async fn call_as(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        visitor: &Visitor<'_>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(agent) = visitor.user_agent {
+            request = request.header(header::USER_AGENT, agent);
+        }
+        for (name, value) in visitor.headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request
+            .body(body.map_or_else(Body::empty, Body::from))
+            .expect("a valid test request");
+        if let Some(ip) = visitor.ip {
+            let addr = std::net::SocketAddr::new(ip.parse().expect("a test IP"), 50_000);
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+        }
+        self.send(request).await
     }
 
     /// Sends raw bytes as the body (for malformed-input tests).
@@ -143,6 +174,33 @@ impl TestApp {
         }
     }
 
+    /// Creates a site for `token`'s user through the API's service layer; returns it.
+    pub async fn site(&self, token: &str, domain: &str) -> pingoo::model::Site {
+        let claims = self
+            .state
+            .tokens
+            .verify(token, pingoo::auth::token::TokenKind::Access)
+            .expect("a valid test token");
+        let user = self
+            .state
+            .db
+            .get_user(claims.user_id().expect("a numeric subject"))
+            .await
+            .expect("DynamoDB answers")
+            .expect("the user exists");
+        pingoo::sites::service::create(
+            &self.state,
+            &user,
+            pingoo::sites::service::CreateSite {
+                name: format!("site on {domain}"),
+                domain: domain.to_owned(),
+                timezone: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("creating a site on {domain}: {e}"))
+    }
+
     /// Registers a user through the service layer; returns `(access token, user id)`.
     pub async fn user(&self, email: &str) -> (String, u64) {
         let response = pingoo::auth::service::register(
@@ -157,6 +215,29 @@ impl TestApp {
         .unwrap_or_else(|e| panic!("registering {email}: {e}"));
         (response.token, response.user.id)
     }
+}
+
+/// Who a test request comes from.
+#[derive(Debug, Default, Clone)]
+pub struct Visitor<'a> {
+    /// The TCP peer (what API Gateway reports as `sourceIp`).
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+/// The MaxMind test databases (City + ASN) in `shared/testdata/geoip`, names in `lang`.
+pub fn test_geoip(lang: &str) -> pingoo::enrich::geo::GeoIp {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata/geoip");
+    let read = |name: &str| {
+        std::fs::read(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("reading {name}: {e}"))
+    };
+    pingoo::enrich::geo::GeoIp::from_bytes(
+        read("GeoLite2-City-Test.mmdb"),
+        Some(read("GeoLite2-ASN-Test.mmdb")),
+        lang,
+    )
+    .unwrap_or_else(|e| panic!("opening the test GeoIP databases: {e}"))
 }
 
 impl Reply {

@@ -11,26 +11,33 @@ use crate::error::ApiError;
 use crate::model::User;
 use crate::state::AppState;
 
-/// A JSON body. Parsed whatever the `Content-Type` (the original API did the same), with
-/// errors that name the offending field.
-pub struct JsonBody<T>(pub T);
+/// A JSON body of at most `LIMIT` bytes (413 above). Parsed whatever the `Content-Type`
+/// (the original API did the same), with errors that name the offending field.
+pub struct JsonBody<T, const LIMIT: usize = { super::BODY_LIMIT }>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
+    for JsonBody<T, LIMIT>
+{
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(super::BODY_LIMIT)
-            } else {
-                ApiError::bad_request(format!(
-                    "cannot read the request body: {}",
-                    rejection.body_text()
-                ))
-            }
-        })?;
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let bytes = read_body(req, LIMIT).await?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// The whole body, or 413 when it is over `limit` bytes.
+pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|err| {
+            let inner = err.into_inner();
+            if inner.is::<http_body_util::LengthLimitError>() {
+                ApiError::PayloadTooLarge(limit)
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {inner}"))
+            }
+        })
 }
 
 /// Parses JSON with the path of the field at fault in the error.
@@ -164,5 +171,53 @@ mod tests {
         assert!(message(b"{\"email\": ").starts_with("malformed JSON"));
         assert!(message(b"not json").starts_with("malformed JSON"));
         assert_eq!(message(b"  "), "request body must be a JSON object");
+    }
+}
+
+/// Who sent the request: address, user agent, and where the page claims to be from.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// API Gateway's `requestContext.http.sourceIp`, or the TCP peer locally. Forwarding
+    /// headers are ignored: a client can forge them.
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: String,
+    pub origin: Option<String>,
+    pub referer: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: axum::http::HeaderName| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let lambda_ip = match parts
+            .extensions
+            .get::<lambda_http::request::RequestContext>()
+        {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx
+                .http
+                .source_ip
+                .as_deref()
+                .and_then(crate::enrich::ip::parse_client_ip),
+            _ => None,
+        };
+        let peer_ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(ClientInfo {
+            ip: lambda_ip
+                .or(peer_ip)
+                .map(|ip| crate::enrich::ip::parse_client_ip(&ip.to_string()).unwrap_or(ip)),
+            user_agent: header(axum::http::header::USER_AGENT).unwrap_or_default(),
+            origin: header(axum::http::header::ORIGIN),
+            referer: header(axum::http::header::REFERER),
+        })
     }
 }

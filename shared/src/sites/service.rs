@@ -84,6 +84,7 @@ pub async fn create(state: &AppState, user: &User, req: CreateSite) -> Result<Si
         domain,
         tracking_id: crate::ids::tracking_id(),
         timezone,
+        generation: 0,
         created_at: now.clone(),
         updated_at: now,
     };

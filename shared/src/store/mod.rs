@@ -3,7 +3,9 @@
 //! The app table holds users, e-mail guards, sites, tracking-id guards, id sequences and
 //! login limits under `pk`/`sk` string keys; `gsi1` lists a user's sites.
 
+mod events;
 mod login_limit;
+mod purge;
 mod sequence;
 mod sites;
 mod users;
@@ -18,7 +20,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::config::Tables;
 
+pub use events::{EventFilter, EventRange, partition as event_partition};
 pub use login_limit::LoginAttempt;
+pub use purge::PurgeJob;
 pub use sites::SiteChanges;
 
 pub type Item = HashMap<String, AttributeValue>;

@@ -64,6 +64,31 @@ impl Db {
         })
     }
 
+    /// The site behind a public tracking id.
+    pub async fn find_site_by_tracking_id(
+        &self,
+        tracking_id: &str,
+    ) -> Result<Option<Site>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(tracking_key(tracking_id)))
+            .send()
+            .await
+            .map_err(StoreError::dynamo("GetItem"))?;
+        let Some(id) = out
+            .item
+            .as_ref()
+            .and_then(|item| item.get("site_id"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            return Ok(None);
+        };
+        self.get_site(id).await
+    }
+
     /// Every site of one owner, newest first (`gsi1`, eventually consistent).
     pub async fn list_sites(&self, user_id: u64) -> Result<Vec<Site>, StoreError> {
         let pages = self
@@ -140,8 +165,9 @@ impl Db {
         }
     }
 
-    /// Deletes the site and its tracking-id guard if it still belongs to its owner.
-    /// Returns `false` if it was already gone.
+    /// Deletes the site and its tracking-id guard if it still belongs to its owner, and
+    /// queues a purge of its events, all in one transaction. Returns `false` if it was
+    /// already gone.
     pub async fn delete_site(&self, site: &Site) -> Result<bool, StoreError> {
         let table = &self.tables.app;
         let delete_site = Delete::builder()
@@ -159,6 +185,7 @@ impl Db {
         let actions = vec![
             TransactWriteItem::builder().delete(delete_site).build(),
             TransactWriteItem::builder().delete(delete_guard).build(),
+            super::purge::purge_job(table, site.id, site.generation)?,
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }

@@ -1,0 +1,9 @@
+//! Events: ids, validation, enrichment on ingest, listing.
+
+pub mod id;
+pub mod ingest;
+pub mod model;
+pub mod service;
+pub mod validate;
+
+pub use model::{Event, EventView, ListedEvent};
