@@ -28,6 +28,16 @@ fn testdata(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
 
+/// The City test database with its records overwritten: it opens, its lookups fail.
+fn garbled_city_db() -> Vec<u8> {
+    let mut bytes = testdata("GeoLite2-City-Test.mmdb");
+    let reader = maxminddb::Reader::from_source(bytes.clone()).unwrap();
+    let metadata = reader.metadata();
+    let data = metadata.node_count as usize * metadata.record_size as usize / 4 + 16;
+    bytes[data..data + 4_000].fill(0xff);
+    bytes
+}
+
 async fn s3_client() -> aws_sdk_s3::Client {
     let mut config = Config::for_tests(Tables::with_prefix("geoip-"), String::new());
     config.dynamodb_endpoint = None;
@@ -236,16 +246,18 @@ async fn corrupt_objects_give_empty_locations() {
             "the ASN database as City",
             testdata("GeoLite2-ASN-Test.mmdb"),
         ),
+        ("garbled records", garbled_city_db()),
     ] {
         let bucket = bucket(&s3).await;
         put(&s3, &bucket, CITY_KEY, bytes).await;
-        let geo = GeoIp::load_from_s3_with_backoff(s3.clone(), source(&bucket, None, "en"), FAST);
+        let source = source(&bucket, None, "en");
+        let geo = GeoIp::load_from_s3_with_backoff(s3.clone(), source, FAST);
         assert!(!geo.ready(Duration::from_secs(30)).await, "{name}");
         for addr in ["81.2.69.142", "1.1.1.1", "1.1.1.32", "2001:218::1"] {
             assert_eq!(geo.lookup(ip(addr)), Location::default(), "{name} {addr}");
         }
     }
-    assert_eq!(logs.count("ERROR"), 4, "{}", logs.text());
+    assert_eq!(logs.count("ERROR"), 5, "{}", logs.text());
 }
 
 #[tokio::test]

@@ -37,6 +37,10 @@ pub struct Location {
 /// about 120 MB): a wrong key must not exhaust the function's memory.
 pub const MAX_DATABASE_BYTES: usize = 512 * 1024 * 1024;
 
+/// A download that takes longer is abandoned and retried after the backoff (a stalled
+/// connection must not block every later attempt).
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
 #[derive(Debug, thiserror::Error)]
 pub enum GeoError {
     #[error("GeoIP object s3://{bucket}/{key} does not exist")]
@@ -67,6 +71,8 @@ pub enum GeoError {
         database_type: String,
         expected: &'static str,
     },
+    #[error("loading the GeoIP databases panicked")]
+    Panicked,
 }
 
 /// Which of the two databases an error is about.
@@ -339,10 +345,7 @@ impl Inner {
             let attempt = std::panic::AssertUnwindSafe(inner.load_missing());
             let errors = match attempt.catch_unwind().await {
                 Ok(errors) => errors,
-                Err(_) => {
-                    tracing::error!("GeoIP load attempt panicked");
-                    vec![]
-                }
+                Err(_) => vec![GeoError::Panicked],
             };
             inner.finish_attempt(errors);
         });
@@ -408,18 +411,27 @@ impl Inner {
             state.failures = state.failures.saturating_add(1);
             let delay = loader.backoff.delay(state.failures);
             state.retry_at = Some(Instant::now() + delay);
+            let retry_in_secs = delay.as_secs_f64();
+            let failures = state.failures;
             for error in &errors {
-                let retry_in_secs = delay.as_secs_f64();
-                if state.failures > 1 {
-                    tracing::debug!(%error, failures = state.failures, retry_in_secs, "GeoIP load failed again");
+                if failures > 1 {
+                    tracing::debug!(%error, failures, retry_in_secs, "GeoIP load failed again");
                 } else if matches!(error, GeoError::NotFound { .. }) {
-                    tracing::warn!(%error, retry_in_secs, "GeoIP database missing: locations stay empty until it is uploaded");
+                    tracing::warn!(
+                        %error,
+                        retry_in_secs,
+                        "GeoIP database missing: locations stay empty until it is uploaded"
+                    );
                 } else {
-                    tracing::error!(%error, retry_in_secs, "GeoIP database failed to load: locations stay empty until it loads");
+                    tracing::error!(
+                        %error,
+                        retry_in_secs,
+                        "GeoIP database failed to load: locations stay empty until it loads"
+                    );
                 }
             }
         }
-        drop(state);
+        // Under the lock, so a new attempt cannot be marked busy before this one is done.
         loader.busy.send_replace(false);
     }
 }
@@ -445,6 +457,17 @@ impl Loader {
     }
 
     async fn fetch(&self, key: &str) -> Result<Vec<u8>, GeoError> {
+        match tokio::time::timeout(DOWNLOAD_TIMEOUT, self.download(key)).await {
+            Ok(result) => result,
+            Err(_) => Err(GeoError::S3 {
+                bucket: self.source.bucket.clone(),
+                key: key.to_owned(),
+                message: format!("no complete answer within {} s", DOWNLOAD_TIMEOUT.as_secs()),
+            }),
+        }
+    }
+
+    async fn download(&self, key: &str) -> Result<Vec<u8>, GeoError> {
         let bucket = &self.source.bucket;
         let s3_error = |message: String| GeoError::S3 {
             bucket: bucket.clone(),
@@ -1023,6 +1046,32 @@ mod tests {
             let err = GeoIp::from_bytes(bytes, None, "en").unwrap_err();
             assert!(matches!(err, GeoError::Open { .. }), "{err}");
         }
+    }
+
+    /// The City test database with its data section (records) overwritten.
+    fn garbled_city_db() -> Vec<u8> {
+        let mut bytes = city_db();
+        let reader = Reader::from_source(bytes.clone()).unwrap();
+        let metadata = reader.metadata();
+        let tree = metadata.node_count as usize * metadata.record_size as usize / 4;
+        let data = tree + 16;
+        bytes[data..data + 4_000].fill(0xff);
+        bytes
+    }
+
+    #[test]
+    fn a_database_with_garbled_records_fails_its_check() {
+        let err = GeoIp::from_bytes(garbled_city_db(), None, "en").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GeoError::Corrupt {
+                    role: Role::City,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     /// The broken-pointers database opens, and some of its lookups fail: past the type
