@@ -1,614 +1,672 @@
-//! User agent → device, browser, os and bot, with woothee plus a pattern list for the
-//! crawlers, tools and headless browsers woothee does not know.
+//! User agent → device, browser, OS and bot verdict.
+//!
+//! How an agent is read, in order:
+//! 1. Empty (or `-`): a bot named `unknown`.
+//! 2. woothee gives the base: category, browser name and OS.
+//! 3. Bots: the first `bots::KNOWN_BOTS` pattern that matches names the bot; else a
+//!    generic `…bot`, `crawler`, `crawl`, `spider` or `slurp` token (not the `CUBOT` phone
+//!    brand) names it by the token it sits in; else woothee's own verdict (`crawler`, or
+//!    `misc`: HTTP libraries and feed readers); else an agent shorter than
+//!    `MIN_BROWSER_LEN` (20), or a bare `product/version` agent woothee cannot place, is an
+//!    unnamed bot. A bot gets device `bot`, its name as the browser, woothee's OS, and the
+//!    screen is never looked at.
+//! 4. Humans: woothee's category gives the device (`pc` → desktop, `smartphone` and
+//!    `mobilephone` → mobile, anything else → other); smart TVs are `other`; tablets are
+//!    recognised by their tokens (see `tablet_by_agent`); then the screen refines the
+//!    ambiguous cases (see `refine_with_screen`).
+//!
+//! Cost: woothee (about 1 µs) plus one `RegexSet` pass and a few substring searches, all
+//! patterns compiled once; the only allocations are the returned strings.
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use woothee::parser::Parser;
+use woothee::woothee::VALUE_UNKNOWN;
+
+mod bots;
 
 /// What the API stores about a user agent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserAgentInfo {
-    /// `desktop`, `mobile`, `tablet`, `bot` or `other`.
+    /// "desktop", "mobile", "tablet", "bot" or "other".
     pub device: String,
-    /// Browser name (`Chrome`, `Firefox`, `Safari`, `Edge`, …); for bots the bot's name;
-    /// empty when unknown.
+    /// Browser name ("Chrome", "Firefox", "Safari", "Edge", ...); for bots the bot's name; "" if unknown.
     pub browser: String,
-    /// OS name as woothee names it (`Windows 10`, `Mac OSX`, `Linux`, `Android`), with
-    /// iPhone and iPad reported as `iOS`; empty when unknown.
+    /// OS name ("Windows 10", "Mac OSX", "Linux", "iOS", "Android", ...) as woothee names it; "" if unknown.
+    /// (woothee's `iPhone`, `iPad` and `iPod` are reported as `iOS`.)
     pub os: String,
     pub is_bot: bool,
-    /// Stable bot name for rankings (`Googlebot`, `curl`, `HeadlessChrome`); `None` for people.
+    /// Short bot name for rankings ("Googlebot", "bingbot", "curl", "HeadlessChrome", "python-requests", ...); None for humans.
     pub bot_name: Option<String>,
 }
 
-/// Known bots, tools and headless browsers: (case-insensitive pattern, name). Checked
-/// before woothee, in order. Keep it sorted by kind; add new agents here.
-const KNOWN_BOTS: &[(&str, &str)] = &[
-    // Headless browsers and audits.
-    (r"HeadlessChrome", "HeadlessChrome"),
-    (r"PhantomJS", "PhantomJS"),
-    (r"Chrome-Lighthouse|Lighthouse", "Lighthouse"),
-    (r"\bPuppeteer\b", "Puppeteer"),
-    (r"\bPlaywright\b", "Playwright"),
-    (r"\bSelenium\b", "Selenium"),
-    (r"Google-InspectionTool", "Google-InspectionTool"),
-    (r"AdsBot-Google", "AdsBot-Google"),
-    (r"Mediapartners-Google", "Mediapartners-Google"),
-    (r"FeedFetcher-Google", "FeedFetcher-Google"),
-    (r"Googlebot", "Googlebot"),
-    (r"Google-Extended|GoogleOther", "GoogleOther"),
-    (r"bingbot|BingPreview", "bingbot"),
-    (r"DuckDuckBot", "DuckDuckBot"),
-    (r"Baiduspider", "Baiduspider"),
-    (r"YandexBot|YandexMobileBot|Yandex[A-Za-z]*/", "YandexBot"),
-    (r"Sogou", "Sogou"),
-    (r"Bytespider", "Bytespider"),
-    (r"Applebot", "Applebot"),
-    (r"GPTBot", "GPTBot"),
-    (r"ChatGPT-User", "ChatGPT-User"),
-    (r"OAI-SearchBot", "OAI-SearchBot"),
-    (r"ClaudeBot|Claude-Web|Claude-User", "ClaudeBot"),
-    (r"anthropic-ai", "anthropic-ai"),
-    (r"PerplexityBot|Perplexity-User", "PerplexityBot"),
-    (r"\bCCBot", "CCBot"),
-    (r"Amazonbot", "Amazonbot"),
-    (
-        r"meta-externalagent|meta-externalfetcher",
-        "meta-externalagent",
-    ),
-    (
-        r"facebookexternalhit|facebookcatalog",
-        "facebookexternalhit",
-    ),
-    // SEO tools.
-    (r"AhrefsBot|AhrefsSiteAudit", "AhrefsBot"),
-    (r"SemrushBot", "SemrushBot"),
-    (r"MJ12bot", "MJ12bot"),
-    (r"\bDotBot", "DotBot"),
-    (r"PetalBot", "PetalBot"),
-    (r"SeznamBot", "SeznamBot"),
-    (r"DataForSeoBot", "DataForSeoBot"),
-    // Link previews.
-    (r"Twitterbot", "Twitterbot"),
-    (r"Slackbot|Slack-ImgProxy", "Slackbot"),
-    (r"Discordbot", "Discordbot"),
-    (r"TelegramBot", "TelegramBot"),
-    (r"WhatsApp", "WhatsApp"),
-    (r"LinkedInBot", "LinkedInBot"),
-    (r"Pinterest(bot)?", "Pinterestbot"),
-    (r"redditbot", "redditbot"),
-    (r"Embedly", "Embedly"),
-    (r"Iframely", "Iframely"),
-    (r"SkypeUriPreview", "SkypeUriPreview"),
-    // Monitoring.
-    (r"UptimeRobot", "UptimeRobot"),
-    (r"Pingdom", "Pingdom"),
-    (r"StatusCake", "StatusCake"),
-    (r"Site24x7", "Site24x7"),
-    (r"Better ?Uptime", "BetterUptime"),
-    (r"Datadog", "Datadog"),
-    (r"NewRelicPinger", "NewRelicPinger"),
-    (r"GTmetrix", "GTmetrix"),
-    (r"Checkly", "Checkly"),
-    // Command-line tools and HTTP libraries.
-    (r"^curl/|\bcurl/", "curl"),
-    (r"\bWget/", "Wget"),
-    (r"python-requests", "python-requests"),
-    (r"python-urllib|Python-urllib", "python-urllib"),
-    (r"aiohttp", "aiohttp"),
-    (r"python-httpx|\bhttpx/", "httpx"),
-    (r"Go-http-client", "Go-http-client"),
-    (r"^Java/|Apache-HttpClient|\bJava-http-client", "Java"),
-    (r"okhttp", "okhttp"),
-    (r"^axios/|\baxios/", "axios"),
-    (r"node-fetch", "node-fetch"),
-    (r"\bundici\b", "undici"),
-    (r"libwww-perl", "libwww-perl"),
-    (r"^Ruby\b", "Ruby"),
-    (r"GuzzleHttp", "Guzzle"),
-    (r"Scrapy", "Scrapy"),
-    (r"HTTPie", "HTTPie"),
-    (r"PostmanRuntime", "PostmanRuntime"),
-    (r"insomnia", "insomnia"),
-    (r"^Dart/", "Dart"),
+const DESKTOP: &str = "desktop";
+const MOBILE: &str = "mobile";
+const TABLET: &str = "tablet";
+const BOT: &str = "bot";
+const OTHER: &str = "other";
+
+/// The name of a bot that does not say what it is (empty or absurd agents).
+const UNNAMED_BOT: &str = "unknown";
+/// Real browsers' agents are 60+ characters; anything this short is a script or a probe.
+const MIN_BROWSER_LEN: usize = 20;
+/// Names taken from the agent itself (generic tokens, library products) are cut here.
+const MAX_NAME_LEN: usize = 40;
+
+/// Screen breakpoints on the shorter side, in CSS pixels.
+const TABLET_MIN_SIDE: u32 = 768;
+const DESKTOP_MIN_SIDE: u32 = 1280;
+/// Android's own phone/tablet boundary (`sw600dp`), for Android agents without `Mobile`.
+const ANDROID_TABLET_MIN_SIDE: u32 = 600;
+/// Larger "screens" are garbage, not displays.
+const MAX_SCREEN_SIDE: u32 = 16_384;
+
+static KNOWN_BOTS: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSetBuilder::new(bots::KNOWN_BOTS.iter().map(|(pattern, _)| pattern))
+        .case_insensitive(true)
+        .build()
+        .expect("the known-bot patterns compile (a unit test checks them)")
+});
+
+/// The generic tokens: `bot`/`bots` ending a word (`Googlebot`, `Pingdom.com_bot_version`),
+/// and `crawl`, `spider`, `slurp` anywhere. `CUBOT` phones are skipped in code.
+static GENERIC_BOT: LazyLock<Regex> = LazyLock::new(|| {
+    RegexBuilder::new(r"bots?(?:(?-u:\b)|_)|crawl|spider|slurp")
+        .case_insensitive(true)
+        .build()
+        .expect("the generic bot pattern compiles")
+});
+
+/// In-app and regional browsers woothee reports as Chrome, Safari or `Webview`: the first
+/// token found names the browser (WeChat's agent also carries `MQQBrowser`).
+const APP_BROWSERS: &[(&str, &str)] = &[
+    ("MicroMessenger", "WeChat"),
+    ("MQQBrowser", "QQ Browser"),
+    (" QQ/", "QQ"),
+    ("UCBrowser", "UC Browser"),
+    ("UCWEB", "UC Browser"),
+    ("baiduboxapp", "Baidu App"),
+    ("HuaweiBrowser", "Huawei Browser"),
+    ("MiuiBrowser", "MIUI Browser"),
+    ("Silk/", "Silk"),
+    ("FBAN/", "Facebook"),
+    ("FBAV/", "Facebook"),
+    ("Instagram", "Instagram"),
 ];
 
-static KNOWN: LazyLock<RegexSet> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
-    RegexSet::new(
-        KNOWN_BOTS
-            .iter()
-            .map(|(pattern, _)| format!("(?i){pattern}")),
-    )
-    .expect("the bot patterns are valid")
-});
+/// Tokens of smart TVs and TV sticks (woothee calls most of them desktops or phones).
+const TV_TOKENS: &[&str] = &[
+    "SMART-TV",
+    "SmartTV",
+    "Smart TV",
+    "HbbTV",
+    "Android TV",
+    "GoogleTV",
+    "CrKey",
+    "BRAVIA",
+    "Web0S",
+    "NetCast",
+    "; AFT",
+    "Roku",
+];
 
-/// Any product token that calls itself a bot, crawler or spider (`FooBot/1.0`).
-static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
-    Regex::new(
-        r"(?i)\b([a-z0-9][a-z0-9_.-]*?(?:bot|crawler|spider|crawl|slurp|scraper)[a-z0-9_.-]*)",
-    )
-    .expect("the generic bot pattern is valid")
-});
-
-/// Real devices whose names end in "bot" (Cubot phones).
-const NOT_BOTS: &[&str] = &["cubot"];
-
-static PARSER: LazyLock<woothee::parser::Parser> = LazyLock::new(woothee::parser::Parser::new);
-
-fn known_bot(ua: &str) -> Option<&'static str> {
-    let index = KNOWN.matches(ua).into_iter().next()?;
-    KNOWN_BOTS.get(index).map(|(_, name)| *name)
-}
-
-fn generic_bot(ua: &str) -> Option<String> {
-    GENERIC.captures_iter(ua).find_map(|caps| {
-        let token = caps.get(1)?.as_str();
-        let lower = token.to_ascii_lowercase();
-        if NOT_BOTS.iter().any(|real| lower.starts_with(real)) {
-            return None;
-        }
-        Some(token.trim_end_matches(['.', '-', '_']).to_owned())
-    })
-}
-
-fn known(value: &str) -> String {
-    if value == "UNKNOWN" {
-        String::new()
-    } else {
-        value.to_owned()
-    }
-}
-
-fn os_name(os: &str) -> String {
-    match os {
-        "iPhone" | "iPad" | "iPod" => "iOS".to_owned(),
-        other => known(other),
-    }
-}
-
-/// Apps and browsers woothee lumps together (WeChat's web view, UC, QQ).
-fn browser_name(ua: &str, woothee_name: &str) -> String {
-    if ua.contains("MicroMessenger") {
-        "WeChat".to_owned()
-    } else if ua.contains("UCBrowser") {
-        "UC Browser".to_owned()
-    } else if ua.contains("QQBrowser") {
-        "QQ Browser".to_owned()
-    } else {
-        known(woothee_name)
-    }
-}
-
-fn is_tablet(ua: &str, os: &str) -> bool {
-    os == "iPad"
-        || ua.contains("iPad")
-        || ua.contains("Tablet")
-        || ua.contains("Kindle")
-        || ua.contains("Silk/")
-        || (ua.contains("Android") && !ua.contains("Mobile"))
-}
-
-/// The shorter side of a `1920x1080` screen.
-fn screen_short_side(screen: &str) -> Option<u32> {
-    let (w, h) = screen.trim().split_once('x')?;
-    let (w, h): (u32, u32) = (w.parse().ok()?, h.parse().ok()?);
-    (w > 0 && h > 0).then_some(w.min(h))
-}
-
-/// Touch and unknown devices are refined by the screen, as the original product did:
-/// a shorter side under 600 px is a phone, under 1,100 px a tablet; an unknown device
-/// with a larger screen is a desktop. Desktops and bots keep their class.
-fn refine_by_screen(device: &'static str, screen: Option<&str>) -> &'static str {
-    let Some(side) = screen.and_then(screen_short_side) else {
-        return device;
-    };
-    match device {
-        "mobile" | "tablet" | "other" if side < 600 => "mobile",
-        "mobile" | "tablet" | "other" if side < 1100 => "tablet",
-        "other" => "desktop",
-        kept => kept,
-    }
-}
-
-fn bot(name: String, os: String) -> UserAgentInfo {
-    UserAgentInfo {
-        device: "bot".to_owned(),
-        browser: name.clone(),
-        os,
-        is_bot: true,
-        bot_name: Some(name),
-    }
-}
-
-/// Parses a user agent. `screen` is the reported screen size (`1920x1080`), if any.
+/// Parses a user agent. `screen` is the reported screen size like "1920x1080" (may be empty/invalid).
 pub fn parse(user_agent: &str, screen: Option<&str>) -> UserAgentInfo {
-    let ua = user_agent.trim();
-    if ua.len() < 8 {
-        return bot("unknown".to_owned(), String::new());
+    let agent = user_agent.trim();
+    if agent.is_empty() || agent == "-" {
+        return bot_info(UNNAMED_BOT, "");
     }
-    let result = PARSER.parse(ua);
-    let os = result.as_ref().map(|r| os_name(r.os)).unwrap_or_default();
-    if let Some(name) = known_bot(ua) {
-        return bot(name.to_owned(), os);
+    let found = Parser::new().parse(agent);
+    let (category, name, woothee_os) = found
+        .as_ref()
+        .map_or((VALUE_UNKNOWN, VALUE_UNKNOWN, VALUE_UNKNOWN), |r| {
+            (r.category, r.name, r.os)
+        });
+    let os = os_name(woothee_os);
+    if let Some(bot) = bot_name(agent, category, name) {
+        return bot_info(bot, os);
     }
-    let category = result.as_ref().map_or("UNKNOWN", |r| r.category);
-    if category == "crawler" {
-        let name = generic_bot(ua)
-            .or_else(|| result.as_ref().map(|r| known(r.name)))
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "crawler".to_owned());
-        return bot(name, os);
-    }
-    if let Some(name) = generic_bot(ua) {
-        return bot(name, os);
-    }
-    if category == "misc" && result.as_ref().is_some_and(|r| r.name == "HTTP Library") {
-        let name = ua
-            .split(['/', ' '])
-            .next()
-            .unwrap_or("HTTP library")
-            .to_owned();
-        return bot(name, os);
-    }
-    let woothee_os = result.as_ref().map_or("", |r| r.os);
-    let device = match category {
-        "pc" => "desktop",
-        "smartphone" | "mobilephone" if is_tablet(ua, woothee_os) => "tablet",
-        "smartphone" | "mobilephone" => "mobile",
-        _ => "other",
-    };
     UserAgentInfo {
-        device: refine_by_screen(device, screen).to_owned(),
-        browser: result
-            .as_ref()
-            .map(|r| browser_name(ua, r.name))
-            .unwrap_or_default(),
-        os,
+        device: device(agent, category, woothee_os, screen).to_owned(),
+        browser: browser_name(agent, name).to_owned(),
+        os: os.to_owned(),
         is_bot: false,
         bot_name: None,
     }
+}
+
+fn bot_info(name: &str, os: &str) -> UserAgentInfo {
+    UserAgentInfo {
+        device: BOT.to_owned(),
+        browser: name.to_owned(),
+        os: os.to_owned(),
+        is_bot: true,
+        bot_name: Some(name.to_owned()),
+    }
+}
+
+/// The bot's name, or `None` for a human (see the module documentation for the order).
+fn bot_name<'a>(agent: &'a str, category: &'a str, woothee_name: &'a str) -> Option<&'a str> {
+    if let Some(index) = KNOWN_BOTS.matches(agent).iter().next() {
+        return Some(
+            bots::KNOWN_BOTS
+                .get(index)
+                .map_or(UNNAMED_BOT, |&(_, name)| name),
+        );
+    }
+    if let Some(token) = generic_bot_token(agent) {
+        return Some(token);
+    }
+    match category {
+        "crawler" => Some(match woothee_name {
+            "misc crawler" | VALUE_UNKNOWN => UNNAMED_BOT,
+            name => name,
+        }),
+        "misc" => Some(product_token(agent).unwrap_or(woothee_name)),
+        _ if agent.len() < MIN_BROWSER_LEN => Some(UNNAMED_BOT),
+        // Browsers all start with `Mozilla/…` (old Opera: `Opera/…`) and describe their
+        // platform in parentheses; `SomeTool/1.0` that woothee cannot place is a client.
+        VALUE_UNKNOWN if !agent.starts_with("Mozilla/") && !agent.contains('(') => {
+            Some(product_token(agent).unwrap_or(UNNAMED_BOT))
+        }
+        _ => None,
+    }
+}
+
+/// The first generic bot token and the word around it (`FooBot/1.0` → `FooBot`), skipping
+/// the `CUBOT` phone brand (`CUBOT_X30`, `CUBOT KINGKONG`).
+fn generic_bot_token(agent: &str) -> Option<&str> {
+    let bytes = agent.as_bytes();
+    GENERIC_BOT
+        .find_iter(agent)
+        .find(|m| {
+            let cubot = m.as_str().starts_with(['b', 'B'])
+                && m.start() >= 2
+                && bytes
+                    .get(m.start() - 2..m.start())
+                    .is_some_and(|before| before.eq_ignore_ascii_case(b"cu"));
+            !cubot
+        })
+        .map(|m| {
+            let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
+            let before = bytes[..m.start()]
+                .iter()
+                .rev()
+                .take_while(|b| is_word(b))
+                .count();
+            let after = bytes[m.end()..].iter().take_while(|b| is_word(b)).count();
+            let word = agent
+                .get(m.start() - before..m.end() + after)
+                .unwrap_or_default();
+            let word = word.trim_matches(['-', '_']);
+            shorten(if word.is_empty() { UNNAMED_BOT } else { word })
+        })
+}
+
+/// The product an agent starts with: `PHP/8.3` → `PHP`, `Jakarta Commons-HttpClient/3.1`
+/// → `Jakarta Commons-HttpClient`. `None` for `Mozilla/…` and for nothing usable.
+fn product_token(agent: &str) -> Option<&str> {
+    let end = agent.find(['/', '(', ';', ',']).unwrap_or(agent.len());
+    let product = agent.get(..end)?.trim();
+    if product.is_empty() || product.eq_ignore_ascii_case("mozilla") {
+        return None;
+    }
+    Some(shorten(product))
+}
+
+/// At most [`MAX_NAME_LEN`] bytes, cut on a character boundary.
+fn shorten(name: &str) -> &str {
+    let mut end = name.len().min(MAX_NAME_LEN);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.get(..end).unwrap_or_default().trim_end()
+}
+
+/// woothee's OS name, with `UNKNOWN` as "" and its device-named Apple systems (`iPhone`,
+/// `iPad`, `iPod`) as `iOS`, the name it already uses for iOS apps (`CFNetwork`).
+fn os_name(os: &str) -> &str {
+    match os {
+        VALUE_UNKNOWN => "",
+        "iPhone" | "iPad" | "iPod" => "iOS",
+        os => os,
+    }
+}
+
+/// woothee's browser name, overridden by the in-app and regional browsers it does not know.
+fn browser_name<'a>(agent: &str, woothee_name: &'a str) -> &'a str {
+    if let Some(&(_, name)) = APP_BROWSERS.iter().find(|(token, _)| agent.contains(token)) {
+        return name;
+    }
+    match woothee_name {
+        VALUE_UNKNOWN => "",
+        "SamsungBrowser" => "Samsung Internet",
+        name => name,
+    }
+}
+
+/// How a human's agent reads, before the screen is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tablet {
+    /// An explicit tablet token (`iPad`, `Kindle`, `Silk`, `Tablet`, `PlayBook`).
+    Certain,
+    /// Android without `Mobile`: Google's tablet convention, which some phone web views
+    /// break, so a phone-sized screen overrides it.
+    Android,
+}
+
+/// The device of a human visitor.
+fn device(agent: &str, category: &str, woothee_os: &str, screen: Option<&str>) -> &'static str {
+    if TV_TOKENS.iter().any(|token| agent.contains(token)) {
+        return OTHER;
+    }
+    let sides = screen.and_then(screen_sides);
+    let shorter_side = sides.map(|(short, _)| short);
+    match tablet_by_agent(agent, woothee_os) {
+        Some(Tablet::Certain) => return TABLET,
+        Some(Tablet::Android) => {
+            return match shorter_side {
+                Some(side) if side < ANDROID_TABLET_MIN_SIDE => MOBILE,
+                _ => TABLET,
+            };
+        }
+        None => {}
+    }
+    match category {
+        "pc" => DESKTOP,
+        "smartphone" | "mobilephone" => refine_with_screen(MOBILE, sides),
+        // woothee could not place it: only the screen can tell.
+        VALUE_UNKNOWN => refine_with_screen(OTHER, sides),
+        // Game consoles and other appliances.
+        _ => OTHER,
+    }
+}
+
+/// Tablets by their agent: `iPad` (iPadOS 13+ in its default desktop mode sends a Mac
+/// agent and stays a desktop), Kindle and Silk, `Tablet` (Firefox on Android tablets; not
+/// Windows' `Tablet PC`), BlackBerry `PlayBook`, and Android without `Mobile`.
+fn tablet_by_agent(agent: &str, woothee_os: &str) -> Option<Tablet> {
+    let certain = woothee_os == "iPad"
+        || ["iPad", "Kindle", "Silk/", "PlayBook"]
+            .iter()
+            .any(|token| agent.contains(token))
+        || (agent.contains("Tablet") && !agent.contains("Tablet PC"));
+    if certain {
+        Some(Tablet::Certain)
+    } else if agent.contains("Android") && !agent.contains("Mobi") {
+        Some(Tablet::Android)
+    } else {
+        None
+    }
+}
+
+/// The screen decides for an ambiguous agent (a phone-class agent, or one woothee could
+/// not place). A phone-class agent goes by the shorter side: under 768 px a phone, under
+/// 1280 a tablet, else a desktop. An unknown agent is a phone under 768 px, a desktop when
+/// the longer side reaches 1280 (laptops and monitors have tablet-like shorter sides:
+/// 1366x768, 1920x1080), else a tablet. Without a usable screen the agent's own reading
+/// stays. Desktop agents are never refined: a Mac agent on an iPad-sized screen is
+/// indistinguishable from a small Mac window… or from iPadOS.
+fn refine_with_screen(from_agent: &'static str, sides: Option<(u32, u32)>) -> &'static str {
+    let Some((short, long)) = sides else {
+        return from_agent;
+    };
+    match from_agent {
+        _ if short < TABLET_MIN_SIDE => MOBILE,
+        OTHER if long >= DESKTOP_MIN_SIDE => DESKTOP,
+        _ if short < DESKTOP_MIN_SIDE => TABLET,
+        _ => DESKTOP,
+    }
+}
+
+/// The shorter and longer side of a `WIDTHxHEIGHT` screen (`x`, `X` or `×`), `None`
+/// unless both sides are whole numbers in 1..=16384.
+fn screen_sides(screen: &str) -> Option<(u32, u32)> {
+    let (width, height) = screen.trim().split_once(['x', 'X', '×'])?;
+    let width: u32 = width.trim().parse().ok()?;
+    let height: u32 = height.trim().parse().ok()?;
+    let valid = 1..=MAX_SCREEN_SIDE;
+    (valid.contains(&width) && valid.contains(&height))
+        .then_some((width.min(height), width.max(height)))
+}
+
+/// The shorter side of a screen (see [`screen_sides`]).
+#[cfg(test)]
+fn shorter_side(screen: &str) -> Option<u32> {
+    screen_sides(screen).map(|(short, _)| short)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// (user agent, device, browser, os, bot name)
-    const CASES: &[(&str, &str, &str, &str, Option<&str>)] = &[
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-            "desktop",
-            "Chrome",
-            "Windows 10",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-            "desktop",
-            "Chrome",
-            "Mac OSX",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
-            "desktop",
-            "Chrome",
-            "Linux",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-            "desktop",
-            "Firefox",
-            "Windows 10",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-            "desktop",
-            "Firefox",
-            "Linux",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-            "desktop",
-            "Safari",
-            "Mac OSX",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
-            "desktop",
-            "Edge",
-            "Windows 10",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/114.0.0.0",
-            "desktop",
-            "Opera",
-            "Windows 10",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
-            "mobile",
-            "SamsungBrowser",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-            "mobile",
-            "Safari",
-            "iOS",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
-            "mobile",
-            "Chrome",
-            "iOS",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
-            "mobile",
-            "Chrome",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
-            "tablet",
-            "Safari",
-            "iOS",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-            "tablet",
-            "Chrome",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 11; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/131.2.1 like Chrome/131.0.6778.200 Safari/537.36",
-            "tablet",
-            "Chrome",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/101.0.4951.74 Mobile Safari/537.36 MicroMessenger/8.0.49.2600(0x2800313B) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64",
-            "mobile",
-            "WeChat",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; U; Android 13; zh-CN; V2227A Build/TP1A.220624.014) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/100.0.4896.58 UCBrowser/17.0.6.1380 Mobile Safari/537.36",
-            "mobile",
-            "UC Browser",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; U; Android 12; zh-cn; PGBM10 Build/SP1A.210812.016) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/109.0.5414.86 MQQBrowser/14.9 Mobile Safari/537.36",
-            "mobile",
-            "QQ Browser",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
-            "mobile",
-            "Chrome",
-            "Android",
-            None,
-        ),
-        (
-            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-            "bot",
-            "Googlebot",
-            "",
-            Some("Googlebot"),
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.204 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-            "bot",
-            "Googlebot",
-            "",
-            Some("Googlebot"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-            "bot",
-            "bingbot",
-            "",
-            Some("bingbot"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)",
-            "bot",
-            "Baiduspider",
-            "",
-            Some("Baiduspider"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
-            "bot",
-            "YandexBot",
-            "",
-            Some("YandexBot"),
-        ),
-        (
-            "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
-            "bot",
-            "GPTBot",
-            "",
-            Some("GPTBot"),
-        ),
-        (
-            "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
-            "bot",
-            "ClaudeBot",
-            "",
-            Some("ClaudeBot"),
-        ),
-        (
-            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-            "bot",
-            "facebookexternalhit",
-            "",
-            Some("facebookexternalhit"),
-        ),
-        (
-            "Twitterbot/1.0",
-            "bot",
-            "Twitterbot",
-            "",
-            Some("Twitterbot"),
-        ),
-        (
-            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
-            "bot",
-            "Slackbot",
-            "",
-            Some("Slackbot"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
-            "bot",
-            "Discordbot",
-            "",
-            Some("Discordbot"),
-        ),
-        ("curl/8.5.0", "bot", "curl", "", Some("curl")),
-        ("Wget/1.21.4", "bot", "Wget", "", Some("Wget")),
-        (
-            "python-requests/2.32.3",
-            "bot",
-            "python-requests",
-            "",
-            Some("python-requests"),
-        ),
-        (
-            "Go-http-client/1.1",
-            "bot",
-            "Go-http-client",
-            "",
-            Some("Go-http-client"),
-        ),
-        (
-            "PostmanRuntime/7.42.0",
-            "bot",
-            "PostmanRuntime",
-            "",
-            Some("PostmanRuntime"),
-        ),
-        ("axios/1.7.9", "bot", "axios", "", Some("axios")),
-        (
-            "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
-            "bot",
-            "node-fetch",
-            "",
-            Some("node-fetch"),
-        ),
-        (
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
-            "bot",
-            "HeadlessChrome",
-            "Linux",
-            Some("HeadlessChrome"),
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse",
-            "bot",
-            "Lighthouse",
-            "Android",
-            Some("Lighthouse"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)",
-            "bot",
-            "UptimeRobot",
-            "",
-            Some("UptimeRobot"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
-            "bot",
-            "AhrefsBot",
-            "",
-            Some("AhrefsBot"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
-            "bot",
-            "SemrushBot",
-            "",
-            Some("SemrushBot"),
-        ),
-        (
-            "Mozilla/5.0 (compatible; FooCrawler/0.1; +https://foo.example)",
-            "bot",
-            "FooCrawler",
-            "",
-            Some("FooCrawler"),
-        ),
-        ("", "bot", "unknown", "", Some("unknown")),
-        ("Mozilla", "bot", "unknown", "", Some("unknown")),
+    /// (user agent, screen, device, browser, os, bot name).
+    type Case = (
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    );
+
+    const CHROME_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+
+    /// Real user agents with no screen (or a consistent one): what the API stores.
+    #[rustfmt::skip]
+    const CASES: &[Case] = &[
+        // Desktop browsers.
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", None, "desktop", "Chrome", "Windows 10", None),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", Some("1512x982"), "desktop", "Chrome", "Mac OSX", None),
+        (CHROME_LINUX, None, "desktop", "Chrome", "Linux", None),
+        (CHROME_LINUX, Some("1920x1080"), "desktop", "Chrome", "Linux", None),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", None, "desktop", "Firefox", "Windows 10", None),
+        ("Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", None, "desktop", "Firefox", "Linux", None),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:133.0) Gecko/20100101 Firefox/133.0", None, "desktop", "Firefox", "Mac OSX", None),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", None, "desktop", "Safari", "Mac OSX", None),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", None, "desktop", "Edge", "Windows 10", None),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36 OPR/114.0.0.0", None, "desktop", "Opera", "Windows 10", None),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 YaBrowser/24.1.0.0 Safari/537.36", None, "desktop", "Yandex Browser", "Windows 10", None),
+        ("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", None, "desktop", "Chrome", "ChromeOS", None),
+        // Phones.
+        ("Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36", None, "mobile", "Samsung Internet", "Android", None),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", Some("393x852"), "mobile", "Safari", "iOS", None),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1", None, "mobile", "Chrome", "iOS", None),
+        ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", Some("412x915"), "mobile", "Chrome", "Android", None),
+        ("Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0", None, "mobile", "Firefox", "Android", None),
+        ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 EdgA/131.0.0.0", None, "mobile", "Edge", "Android", None),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/470.0.0.50.98;FBBV/612432498;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.5.1;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5;FBRV/614329330]", None, "mobile", "Facebook", "iOS", None),
+        // Phones in China: in-app and regional browsers.
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800323a) NetType/WIFI Language/zh_CN", None, "mobile", "WeChat", "iOS", None),
+        ("Mozilla/5.0 (Linux; Android 12; PFEM10 Build/SKQ1.211019.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64", None, "mobile", "WeChat", "Android", None),
+        ("Mozilla/5.0 (Linux; U; Android 12; zh-cn; PFEM10 Build/SKQ1.211019.001) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/109.0.5414.86 MQQBrowser/14.9 Mobile Safari/537.36", None, "mobile", "QQ Browser", "Android", None),
+        ("Mozilla/5.0 (Linux; U; Android 11; en-US; RMX2185 Build/QP1A.190711.020) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/100.0.4896.58 UCBrowser/13.4.0.1306 Mobile Safari/537.36", None, "mobile", "UC Browser", "Android", None),
+        // Cubot phones: a real brand whose model names end in "bot".
+        ("Mozilla/5.0 (Linux; Android 11; CUBOT KINGKONG 5 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/117.0.0.0 Mobile Safari/537.36", None, "mobile", "Chrome", "Android", None),
+        ("Mozilla/5.0 (Linux; Android 5.1; CUBOT_NOTE_S Build/LMY47I) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/63.0.3239.111 Mobile Safari/537.36", None, "mobile", "Chrome", "Android", None),
+        // Codenames that are also tool names (Xiaomi "ruby", Motorola "java").
+        ("Mozilla/5.0 (Linux; Android 14; 22101316G Build/UP1A.231005.007; ruby) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", None, "mobile", "Chrome", "Android", None),
+        // Tablets.
+        ("Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", None, "tablet", "Safari", "iOS", None),
+        ("Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", Some("744x1133"), "tablet", "Safari", "iOS", None),
+        ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", None, "tablet", "Chrome", "Android", None),
+        ("Mozilla/5.0 (Android 14; Tablet; rv:133.0) Gecko/133.0 Firefox/133.0", None, "tablet", "Firefox", "Android", None),
+        ("Mozilla/5.0 (Linux; Android 9; KFMAWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/131.3.1 like Chrome/131.0.6778.73 Safari/537.36", None, "tablet", "Silk", "Android", None),
+        ("Mozilla/5.0 (X11; U; Linux armv7l like Android; en-us) AppleWebKit/531.2+ (KHTML, like Gecko) Version/5.0 Safari/531.2+ Kindle/3.0+", None, "tablet", "Safari", "Android", None),
+        // Other devices.
+        ("Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36", Some("1920x1080"), "other", "Samsung Internet", "Linux", None),
+        ("Mozilla/5.0 (PlayStation; PlayStation 5/2.26) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0 Safari/605.1.15", None, "other", "Safari", "", None),
+        // Search engines.
+        ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.6778.69 Safari/537.36", None, "bot", "Googlebot", "", Some("Googlebot")),
+        ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Some("412x732"), "bot", "Googlebot", "", Some("Googlebot")),
+        ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36", None, "bot", "bingbot", "", Some("bingbot")),
+        ("Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)", None, "bot", "Baiduspider", "", Some("Baiduspider")),
+        ("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", None, "bot", "YandexBot", "", Some("YandexBot")),
+        ("DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)", None, "bot", "DuckDuckBot", "", Some("DuckDuckBot")),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.4 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)", None, "bot", "Applebot", "Mac OSX", Some("Applebot")),
+        ("Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)", None, "bot", "Sogou", "", Some("Sogou")),
+        ("Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)", None, "bot", "Bytespider", "Android", Some("Bytespider")),
+        ("Mozilla/5.0 (compatible; Google-InspectionTool/1.0;)", None, "bot", "Google-InspectionTool", "", Some("Google-InspectionTool")),
+        ("AdsBot-Google (+http://www.google.com/adsbot.html)", None, "bot", "AdsBot-Google", "", Some("AdsBot-Google")),
+        ("Mediapartners-Google", None, "bot", "Mediapartners-Google", "", Some("Mediapartners-Google")),
+        // AI crawlers.
+        ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)", None, "bot", "GPTBot", "", Some("GPTBot")),
+        ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot", None, "bot", "ChatGPT-User", "", Some("ChatGPT-User")),
+        ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)", None, "bot", "ClaudeBot", "", Some("ClaudeBot")),
+        ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; PerplexityBot/1.0; +https://perplexity.ai/perplexitybot)", None, "bot", "PerplexityBot", "", Some("PerplexityBot")),
+        ("CCBot/2.0 (https://commoncrawl.org/faq/)", None, "bot", "CCBot", "", Some("CCBot")),
+        ("meta-externalagent/1.1 (+https://developers.facebook.com/docs/sharing/webmasters/crawler)", None, "bot", "meta-externalagent", "", Some("meta-externalagent")),
+        // SEO tools.
+        ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", None, "bot", "AhrefsBot", "", Some("AhrefsBot")),
+        ("Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)", None, "bot", "SemrushBot", "", Some("SemrushBot")),
+        ("Mozilla/5.0 (compatible; MJ12bot/v1.4.8; http://mj12bot.com/)", None, "bot", "MJ12bot", "", Some("MJ12bot")),
+        ("Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)", None, "bot", "PetalBot", "Android", Some("PetalBot")),
+        // Link previews.
+        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", None, "bot", "facebookexternalhit", "", Some("facebookexternalhit")),
+        ("Twitterbot/1.0", None, "bot", "Twitterbot", "", Some("Twitterbot")),
+        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", None, "bot", "Slackbot", "", Some("Slackbot")),
+        ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", None, "bot", "Discordbot", "", Some("Discordbot")),
+        ("TelegramBot (like TwitterBot)", None, "bot", "TelegramBot", "", Some("TelegramBot")),
+        ("WhatsApp/2.23.20.0 A", None, "bot", "WhatsApp", "", Some("WhatsApp")),
+        ("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", None, "bot", "LinkedInBot", "", Some("LinkedInBot")),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) SkypeUriPreview Preview/0.5 skype-url-preview@microsoft.com", None, "bot", "SkypeUriPreview", "Windows 10", Some("SkypeUriPreview")),
+        // Monitoring and performance tools.
+        ("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", None, "bot", "UptimeRobot", "", Some("UptimeRobot")),
+        ("Mozilla/5.0 (compatible; Pingdom.com_bot_version_1.4; http://www.pingdom.com/)", None, "bot", "Pingdom", "", Some("Pingdom")),
+        ("Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse", Some("412x823"), "bot", "Lighthouse", "Android", Some("Lighthouse")),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0 PTST/241120.151225", None, "bot", "WebPageTest", "Windows 10", Some("WebPageTest")),
+        // Headless browsers.
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36", Some("800x600"), "bot", "HeadlessChrome", "Linux", Some("HeadlessChrome")),
+        ("Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1", None, "bot", "PhantomJS", "Linux", Some("PhantomJS")),
+        // Command-line tools and libraries.
+        ("curl/8.5.0", None, "bot", "curl", "", Some("curl")),
+        ("Wget/1.21.4", None, "bot", "Wget", "", Some("Wget")),
+        ("python-requests/2.32.3", None, "bot", "python-requests", "", Some("python-requests")),
+        ("Python/3.11 aiohttp/3.9.5", None, "bot", "aiohttp", "", Some("aiohttp")),
+        ("python-httpx/0.27.2", None, "bot", "httpx", "", Some("httpx")),
+        ("Go-http-client/1.1", None, "bot", "Go-http-client", "", Some("Go-http-client")),
+        ("Java/17.0.2", None, "bot", "Java", "", Some("Java")),
+        ("okhttp/4.12.0", None, "bot", "okhttp", "", Some("okhttp")),
+        ("axios/1.7.7", None, "bot", "axios", "", Some("axios")),
+        ("node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", None, "bot", "node-fetch", "", Some("node-fetch")),
+        ("PostmanRuntime/7.42.0", None, "bot", "PostmanRuntime", "", Some("PostmanRuntime")),
+        ("Scrapy/2.11.2 (+https://scrapy.org)", None, "bot", "Scrapy", "", Some("Scrapy")),
+        // Unknown bots: named by their own token, or by nothing.
+        ("Mozilla/5.0 (compatible; ExampleCrawler/0.3; +https://example.com)", None, "bot", "ExampleCrawler", "", Some("ExampleCrawler")),
+        ("Mozilla/5.0 (compatible; Foo/1.0; +https://example.com/bot.html)", None, "bot", "bot", "", Some("bot")),
+        ("SomeTool/1.0", None, "bot", "unknown", "", Some("unknown")),
+        ("SomeLongerInternalTool/1.0 build 7", None, "bot", "SomeLongerInternalTool", "", Some("SomeLongerInternalTool")),
+        ("Mozilla/5.0", Some("1920x1080"), "bot", "unknown", "", Some("unknown")),
+        ("", None, "bot", "unknown", "", Some("unknown")),
+        ("   ", Some("390x844"), "bot", "unknown", "", Some("unknown")),
+        ("-", None, "bot", "unknown", "", Some("unknown")),
     ];
+
+    fn expected(case: &Case) -> UserAgentInfo {
+        let (_, _, device, browser, os, bot_name) = *case;
+        UserAgentInfo {
+            device: device.to_owned(),
+            browser: browser.to_owned(),
+            os: os.to_owned(),
+            is_bot: bot_name.is_some(),
+            bot_name: bot_name.map(str::to_owned),
+        }
+    }
 
     #[test]
     fn real_user_agents() {
-        assert!(CASES.len() >= 35);
-        for (ua, device, browser, os, bot_name) in CASES {
-            let info = parse(ua, None);
-            let expected = UserAgentInfo {
-                device: (*device).to_owned(),
-                browser: (*browser).to_owned(),
-                os: (*os).to_owned(),
-                is_bot: bot_name.is_some(),
-                bot_name: bot_name.map(str::to_owned),
-            };
-            assert_eq!(info, expected, "{ua}");
-        }
-    }
-
-    #[test]
-    fn the_screen_refines_touch_and_unknown_devices() {
-        let android_tablet = "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-        assert_eq!(parse(android_tablet, Some("800x1280")).device, "tablet");
-        assert_eq!(parse(android_tablet, Some("412x915")).device, "mobile");
-        let phone = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
-        assert_eq!(parse(phone, Some("412x915")).device, "mobile");
-        assert_eq!(parse(phone, Some("junk")).device, "mobile");
-        let unknown = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) SomethingNew/1.0";
-        assert_eq!(parse(unknown, Some("2560x1440")).device, "desktop");
-        // Desktops and bots keep their class whatever the screen says.
-        let desktop = CASES[0].0;
-        assert_eq!(parse(desktop, Some("375x812")).device, "desktop");
-        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-        assert!(parse(googlebot, Some("412x915")).is_bot);
-    }
-
-    /// Hand-run speed check: `cargo test -p pingoo --release --lib user_agent -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn speed() {
-        let start = std::time::Instant::now();
-        let rounds = 20_000;
-        for _ in 0..rounds {
-            for (ua, ..) in CASES {
-                std::hint::black_box(parse(ua, Some("1920x1080")));
+        let mut failures = Vec::new();
+        for case in CASES {
+            let got = parse(case.0, case.1);
+            if got != expected(case) {
+                failures.push(format!(
+                    "{:?} {:?}\n  got      {got:?}\n  expected {:?}",
+                    case.0,
+                    case.1,
+                    expected(case)
+                ));
             }
         }
-        let per_call = start.elapsed().as_nanos() / (rounds * CASES.len()) as u128;
-        println!("{per_call} ns per user agent");
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(CASES.len() >= 35);
+    }
+
+    #[test]
+    fn the_desktop_chrome_on_linux_the_browser_tests_use() {
+        let info = parse(CHROME_LINUX, Some(""));
+        assert_eq!(
+            (
+                info.device.as_str(),
+                info.browser.as_str(),
+                info.os.as_str(),
+                info.is_bot,
+                info.bot_name
+            ),
+            ("desktop", "Chrome", "Linux", false, None)
+        );
+    }
+
+    #[rustfmt::skip]
+    #[test]
+    fn the_screen_refines_ambiguous_agents() {
+        const PHONE: &str = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+        // A foldable, unfolded, still sends a phone agent.
+        const UNKNOWN: &str = "Mozilla/5.0 (Something Unheard Of) ExoticEngine/1.0";
+        const ANDROID_NO_MOBILE: &str = "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        const IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+        const MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
+        const GOOGLEBOT_PHONE: &str = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            (PHONE, None, "mobile"),
+            (PHONE, Some("390x844"), "mobile"),
+            (PHONE, Some("844x390"), "mobile"),
+            (PHONE, Some("884x1104"), "tablet"),
+            (PHONE, Some("1920x1080"), "tablet"),
+            (PHONE, Some("2560x1440"), "desktop"),
+            (PHONE, Some(""), "mobile"),
+            (PHONE, Some("garbage"), "mobile"),
+            (PHONE, Some("0x0"), "mobile"),
+            (PHONE, Some("99999x99999"), "mobile"),
+            (PHONE, Some("1024×768"), "tablet"),
+            (UNKNOWN, None, "other"),
+            (UNKNOWN, Some("360x800"), "mobile"),
+            (UNKNOWN, Some("768x1024"), "tablet"),
+            (UNKNOWN, Some("1280x1024"), "desktop"),
+            (UNKNOWN, Some("1920x1080"), "desktop"),
+            (UNKNOWN, Some("1366x768"), "desktop"),
+            (UNKNOWN, Some("800x1280"), "desktop"),
+            (UNKNOWN, Some("820x1180"), "tablet"),
+            (UNKNOWN, Some("2560x1440"), "desktop"),
+            (ANDROID_NO_MOBILE, None, "tablet"),
+            (ANDROID_NO_MOBILE, Some("800x1280"), "tablet"),
+            (ANDROID_NO_MOBILE, Some("600x960"), "tablet"),
+            (ANDROID_NO_MOBILE, Some("412x915"), "mobile"),
+            (IPAD, Some("744x1133"), "tablet"),
+            (IPAD, Some("1024x1366"), "tablet"),
+            (MAC, Some("1024x1366"), "desktop"),
+            (CHROME_LINUX, Some("390x844"), "desktop"),
+            (GOOGLEBOT_PHONE, Some("412x732"), "bot"),
+            ("", Some("390x844"), "bot"),
+        ];
+        for &(agent, screen, device) in cases {
+            assert_eq!(parse(agent, screen).device, device, "{agent:?} {screen:?}");
+        }
+        assert!(parse(GOOGLEBOT_PHONE, Some("412x732")).is_bot);
+    }
+
+    #[test]
+    fn screen_sizes() {
+        assert_eq!(shorter_side("1920x1080"), Some(1080));
+        assert_eq!(shorter_side(" 390 X 844 "), Some(390));
+        assert_eq!(shorter_side("768×1024"), Some(768));
+        for bad in [
+            "",
+            "x",
+            "1920",
+            "1920x",
+            "x1080",
+            "0x1080",
+            "-1x5",
+            "1.5x2",
+            "20000x1000",
+            "axb",
+        ] {
+            assert_eq!(shorter_side(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn generic_tokens_do_not_misfire() {
+        for human in [
+            "Mozilla/5.0 (Linux; Android 8.1.0; CUBOT_POWER) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.110 Mobile Safari/537.36",
+            "Mozilla/5.0 (Linux; U; Android 8.0.0; CUBOT_X18_Plus Build/O00623; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/71.0.3578.99 Mobile Safari/537.36 OPR/37.6.2254.134291",
+            "Mozilla/5.0 (Linux; Android 11; motorola moto g20 Build/RTA31.68-20; java) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Version/17.5.1 Safari/605.1.15 (AirWatch Browser v24.06)",
+            "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230901.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.0.0 Mobile Safari/537.36 Instagram 300.0.0.0",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) discord/1.0.9163 Chrome/124.0.6367.243 Electron/30.2.0 Safari/537.36",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.41.97 Chrome/130.0.6723.91 Electron/33.2.0 Safari/537.36 AppleSilicon Sonic Slack_SSB/4.41.97",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Snapchat/13.10.0.43 (like Safari/8618.2.12.10.5, panda)",
+            "Mozilla/5.0 (Linux; Android 13; SM-A536B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.230 Mobile Safari/537.36 trill_330404 JsSdk/1.0 NetType/WIFI Channel/googleplay AppName/trill app_version/33.4.4 ByteLocale/en ByteFullLocale/en Region/US AppId/1180 Spark/1.4.9.4-bugfix AppVersion/33.4.4 BytedanceWebview/d8a21c6",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [Pinterest/iOS]",
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.0.0 Mobile DuckDuckGo/5 Safari/537.36",
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/127.0.6533.103 Mobile Safari/537.36 Telegram-Android/11.0.0 (Google Pixel 8; Android 14; SDK 34; HIGH)",
+            "Mozilla/5.0 (Linux; Android 10; SogouMobileBrowser) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/88.0.4324.181 Mobile Safari/537.36 SogouMSE,SogouMobileBrowser/5.37.0",
+        ] {
+            let info = parse(human, None);
+            assert!(!info.is_bot, "{human:?} → {info:?}");
+        }
+        // A Cubot phone that also names a real bot is still a bot.
+        let both = "Mozilla/5.0 (Linux; Android 11; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/117.0.0.0 Mobile Safari/537.36 (compatible; FooBot/1.0)";
+        assert_eq!(parse(both, None).bot_name.as_deref(), Some("FooBot"));
+    }
+
+    #[test]
+    fn the_bot_list_compiles_and_names_each_bot_once() {
+        assert_eq!(KNOWN_BOTS.len(), bots::KNOWN_BOTS.len());
+        let mut patterns: Vec<&str> = bots::KNOWN_BOTS
+            .iter()
+            .map(|(pattern, _)| *pattern)
+            .collect();
+        patterns.sort_unstable();
+        patterns.dedup();
+        assert_eq!(patterns.len(), bots::KNOWN_BOTS.len(), "duplicate pattern");
+        for (pattern, name) in bots::KNOWN_BOTS {
+            assert!(!name.is_empty() && name.len() <= MAX_NAME_LEN, "{pattern}");
+            // No pattern may match a plain current browser.
+            assert!(
+                !Regex::new(&format!("(?i){pattern}")).is_ok_and(|re| re.is_match(CHROME_LINUX)),
+                "{pattern}"
+            );
+        }
+        assert!(!GENERIC_BOT.is_match(CHROME_LINUX));
+    }
+
+    #[test]
+    fn long_and_odd_agents_are_safe() {
+        let long = format!("Mozilla/5.0 ({}) ébot/1.0", "é".repeat(300));
+        let info = parse(&long, Some("1x1"));
+        assert!(info.is_bot);
+        assert!(
+            info.bot_name
+                .as_deref()
+                .is_some_and(|name| name.len() <= MAX_NAME_LEN)
+        );
+        let name_cut = format!("{}/1.0", "Ü".repeat(100));
+        assert!(
+            parse(&name_cut, None)
+                .bot_name
+                .is_some_and(|name| name.len() <= MAX_NAME_LEN)
+        );
+        let _ = parse("\u{0}\u{ffff}bot", Some("\u{0}x\u{0}"));
+    }
+
+    /// By hand, release build:
+    /// `cargo test -p pingoo --release --lib enrich::user_agent -- --ignored --nocapture`
+    #[test]
+    #[ignore = "micro-benchmark, run by hand in release mode"]
+    fn benchmark() {
+        const ROUNDS: usize = 100_000;
+        let agents: Vec<(&str, Option<&str>)> = CASES.iter().map(|case| (case.0, case.1)).collect();
+        for (agent, screen) in &agents {
+            std::hint::black_box(parse(agent, *screen));
+        }
+        let start = std::time::Instant::now();
+        for _ in 0..ROUNDS {
+            for (agent, screen) in &agents {
+                std::hint::black_box(parse(std::hint::black_box(agent), *screen));
+            }
+        }
+        let calls = ROUNDS * agents.len();
+        let per_call = start.elapsed().as_nanos() as f64 / calls as f64;
+        println!(
+            "user_agent::parse: {per_call:.0} ns/call over {calls} calls ({} agents)",
+            agents.len()
+        );
     }
 }
