@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Select, WriteRequest};
 use futures::future::try_join_all;
 
-use super::{Db, Item, StoreError, n, s};
+use super::{Db, Item, StoreError, conditional, n, s};
 use crate::events::id::SHARDS;
 use crate::events::model::Event;
 
@@ -98,17 +98,7 @@ impl Db {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(StoreError::dynamo("PutItem")(err)),
-        }
+        Ok(conditional("PutItem", result)?.is_some())
     }
 
     fn events_query(

@@ -7,11 +7,16 @@
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::{Db, Item, StoreError, key, n};
+use super::{Db, Item, StoreError, conditional, key, n};
 use crate::config::LoginLimit;
 
 fn login_key(email: &str) -> Item {
     key(format!("LOGIN#{email}"), "LOGIN")
+}
+
+#[derive(serde::Deserialize)]
+struct Window {
+    window_start: Option<i64>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -54,31 +59,13 @@ impl Db {
                 .expression_attribute_values(":max", n(limit.max_failures))
                 .send()
                 .await;
-            match counted {
-                Ok(_) => return Ok(LoginAttempt::Allowed),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-                Err(err) => return Err(StoreError::dynamo("UpdateItem")(err)),
+            if conditional("UpdateItem", counted)?.is_some() {
+                return Ok(LoginAttempt::Allowed);
             }
 
             // Either the window is over (start a new one) or the limit is reached.
-            let current = self
-                .client
-                .get_item()
-                .table_name(&self.tables.app)
-                .set_key(Some(login_key(email)))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(StoreError::dynamo("GetItem"))?;
-            let window_start = current
-                .item
-                .as_ref()
-                .and_then(|item| item.get("window_start"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse::<i64>().ok());
+            let current: Option<Window> = self.get_app_item(login_key(email), true).await?;
+            let window_start = current.and_then(|w| w.window_start);
             let Some(window_start) = window_start else {
                 continue; // deleted meanwhile by a successful login: try again
             };
@@ -102,13 +89,8 @@ impl Db {
                 .return_values(ReturnValue::None)
                 .send()
                 .await;
-            match restarted {
-                Ok(_) => return Ok(LoginAttempt::Allowed),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-                Err(err) => return Err(StoreError::dynamo("UpdateItem")(err)),
+            if conditional("UpdateItem", restarted)?.is_some() {
+                return Ok(LoginAttempt::Allowed);
             }
         }
         Err(StoreError::Contention)

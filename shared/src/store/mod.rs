@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -66,6 +66,59 @@ pub struct Db {
 impl Db {
     pub fn new(client: Client, tables: Tables) -> Self {
         Db { client, tables }
+    }
+
+    /// One app-table item by key, decoded; strongly consistent when `consistent`.
+    pub(crate) async fn get_app_item<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Item,
+        consistent: bool,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(key))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(StoreError::dynamo("GetItem"))?;
+        Ok(match out.item {
+            Some(item) => Some(serde_dynamo::from_item(item)?),
+            None => None,
+        })
+    }
+
+    /// The id a guard item points at (`EMAIL#…` → `user_id`, `TRACK#…` → `site_id`).
+    pub(crate) async fn guard_target(
+        &self,
+        key: Item,
+        consistent: bool,
+    ) -> Result<Option<u64>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Guard {
+            user_id: Option<u64>,
+            site_id: Option<u64>,
+        }
+        let guard: Option<Guard> = self.get_app_item(key, consistent).await?;
+        Ok(guard.and_then(|g| g.user_id.or(g.site_id)))
+    }
+}
+
+/// A conditional write's outcome: `Some(output)` when it happened, `None` when its
+/// condition failed; any other failure is an error.
+pub(crate) fn conditional<T, E, R>(
+    op: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(None),
+        Err(err) => Err(StoreError::dynamo(op)(err)),
     }
 }
 

@@ -7,7 +7,7 @@
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 
 use super::users::put;
-use super::{Db, Item, StoreError, key, n, s, transact};
+use super::{Db, Item, StoreError, conditional, key, n, s, transact};
 use crate::model::Site;
 
 fn site_key(id: u64) -> Item {
@@ -49,44 +49,18 @@ impl Db {
     }
 
     pub async fn get_site(&self, id: u64) -> Result<Option<Site>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.app)
-            .set_key(Some(site_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo("GetItem"))?;
-        Ok(match out.item {
-            Some(item) => Some(serde_dynamo::from_item(item)?),
-            None => None,
-        })
+        self.get_app_item(site_key(id), true).await
     }
 
-    /// The site behind a public tracking id.
+    /// The site behind a public tracking id (eventually consistent: the beacon's hot path).
     pub async fn find_site_by_tracking_id(
         &self,
         tracking_id: &str,
     ) -> Result<Option<Site>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.app)
-            .set_key(Some(tracking_key(tracking_id)))
-            .send()
-            .await
-            .map_err(StoreError::dynamo("GetItem"))?;
-        let Some(id) = out
-            .item
-            .as_ref()
-            .and_then(|item| item.get("site_id"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-        else {
-            return Ok(None);
-        };
-        self.get_site(id).await
+        match self.guard_target(tracking_key(tracking_id), false).await? {
+            Some(id) => self.get_site(id).await,
+            None => Ok(None),
+        }
     }
 
     /// Every site of one owner, newest first (`gsi1`, eventually consistent).
@@ -149,19 +123,9 @@ impl Db {
             .update_expression(format!("SET {}", sets.join(", ")))
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(match out.attributes {
-                Some(item) => Some(serde_dynamo::from_item(item)?),
-                None => None,
-            }),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(StoreError::dynamo("UpdateItem")(err)),
+        match conditional("UpdateItem", result)?.and_then(|out| out.attributes) {
+            Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
+            None => Ok(None),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
-use super::{Db, Item, StoreError, key, n, s, transact};
+use super::{Db, Item, StoreError, conditional, key, n, s, transact};
 use crate::model::User;
 
 fn user_key(id: u64) -> Item {
@@ -42,41 +42,14 @@ impl Db {
     }
 
     pub async fn get_user(&self, id: u64) -> Result<Option<User>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.app)
-            .set_key(Some(user_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo("GetItem"))?;
-        Ok(match out.item {
-            Some(item) => Some(serde_dynamo::from_item(item)?),
-            None => None,
-        })
+        self.get_app_item(user_key(id), true).await
     }
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.app)
-            .set_key(Some(email_key(email)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::dynamo("GetItem"))?;
-        let Some(id) = out
-            .item
-            .as_ref()
-            .and_then(|item| item.get("user_id"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-        else {
-            return Ok(None);
-        };
-        self.get_user(id).await
+        match self.guard_target(email_key(email), true).await? {
+            Some(id) => self.get_user(id).await,
+            None => Ok(None),
+        }
     }
 
     /// Saves a changed username and e-mail. A new e-mail is reserved and the old one
@@ -138,17 +111,7 @@ impl Db {
             .expression_attribute_values(":next", n(user.token_version + 1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(StoreError::dynamo("UpdateItem")(err)),
-        }
+        Ok(conditional("UpdateItem", result)?.is_some())
     }
 }
 
