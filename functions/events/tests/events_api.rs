@@ -499,3 +499,62 @@ async fn deleting_a_site_purges_its_events_and_only_its_events() {
         .unwrap();
     assert_eq!(again.events_deleted, 0);
 }
+
+#[tokio::test]
+async fn a_purge_resumes_across_runs_until_nothing_is_left() {
+    use futures::StreamExt;
+    let app = app().await;
+    let (token, _) = app.user("owner@example.com").await;
+    let site = app.site(&token, "big.example.com").await;
+    // 2,500 events straight through the store (the API path is covered above).
+    let stored = futures::stream::iter(0..2500u32)
+        .map(|i| {
+            let state = &app.state;
+            let site = &site;
+            async move {
+                let input = pingoo::events::validate::EventInput {
+                    session_id: format!("s{}", i % 50),
+                    url: format!("/p{i}"),
+                    event_type: "page_view".into(),
+                    ..Default::default()
+                };
+                pingoo::events::ingest::ingest(state, site, input, None)
+                    .await
+                    .unwrap();
+            }
+        })
+        .buffer_unordered(32)
+        .count()
+        .await;
+    assert_eq!(stored, 2500);
+    let user = app.state.db.get_user(site.user_id).await.unwrap().unwrap();
+    pingoo::sites::service::delete(&app.state, &user, site.id)
+        .await
+        .unwrap();
+
+    // A run whose budget is already spent leaves the job queued...
+    let starved = pingoo::purge::run(&app.state.db, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!((starved.events_deleted, starved.jobs_pending), (0, 1));
+    // ...and later runs finish it in rounds of at most 1,000 events.
+    let mut deleted = 0;
+    let mut runs = 0;
+    while !app.state.db.purge_jobs().await.unwrap().is_empty() {
+        runs += 1;
+        assert!(runs < 20, "purge did not finish");
+        let report = pingoo::purge::run(&app.state.db, Duration::from_millis(300))
+            .await
+            .unwrap();
+        deleted += report.events_deleted;
+    }
+    assert_eq!(deleted, 2500);
+    let range = pingoo::store::EventRange {
+        site_id: site.id,
+        generation: 0,
+        first_id: 0,
+        last_id: pingoo::events::id::MAX_ID,
+        filter: Default::default(),
+    };
+    assert_eq!(app.state.db.count_events(&range).await.unwrap(), 0);
+}
