@@ -1,6 +1,8 @@
 //! The local runner: every function's routes on one port, plus the background work AWS
 //! would do (the janitor's schedule), against the local stand-ins.
 
+pub mod stream;
+
 use std::time::Duration;
 
 use axum::Router;
