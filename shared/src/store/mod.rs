@@ -89,6 +89,27 @@ impl Db {
         })
     }
 
+    /// Every app-table item of one `gsi1` partition, decoded (eventually consistent).
+    pub(crate) async fn query_gsi1<T: serde::de::DeserializeOwned>(
+        &self,
+        partition: String,
+    ) -> Result<Vec<T>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.tables.app)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(partition))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(StoreError::dynamo("Query"))?;
+        Ok(serde_dynamo::from_items(items)?)
+    }
+
     /// The id a guard item points at (`EMAIL#…` → `user_id`, `TRACK#…` → `site_id`).
     pub(crate) async fn guard_target(
         &self,

@@ -46,22 +46,9 @@ pub struct PurgeJob {
 }
 
 impl Db {
-    /// Queued purges, oldest site first (eventually consistent).
+    /// Queued purges, lowest site id first (eventually consistent).
     pub async fn purge_jobs(&self) -> Result<Vec<PurgeJob>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.tables.app)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s("PURGE"))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(StoreError::dynamo("Query"))?;
-        Ok(serde_dynamo::from_items(items)?)
+        self.query_gsi1("PURGE".to_owned()).await
     }
 
     /// Marks a purge as done.

@@ -63,23 +63,9 @@ impl Db {
         }
     }
 
-    /// Every site of one owner, newest first (`gsi1`, eventually consistent).
+    /// Every site of one owner (`gsi1`, eventually consistent; the caller orders them).
     pub async fn list_sites(&self, user_id: u64) -> Result<Vec<Site>, StoreError> {
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.tables.app)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(owner_partition(user_id)))
-            .scan_index_forward(false)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(StoreError::dynamo("Query"))?;
-        Ok(serde_dynamo::from_items(pages)?)
+        self.query_gsi1(owner_partition(user_id)).await
     }
 
     /// Applies `changes` if the site still belongs to `user_id`; returns the new site, or
