@@ -77,6 +77,9 @@ pub struct Tables {
     pub app: String,
     /// Raw events, sharded per site (`EventsTable`); its stream feeds the aggregator.
     pub events: String,
+    /// Daily counters, rankings and distinct-count sketches kept by the aggregator
+    /// (`StatsTable`).
+    pub stats: String,
 }
 
 impl Tables {
@@ -85,6 +88,7 @@ impl Tables {
         match logical_id {
             "AppTable" => Some(&self.app),
             "EventsTable" => Some(&self.events),
+            "StatsTable" => Some(&self.stats),
             _ => None,
         }
     }
@@ -94,6 +98,7 @@ impl Tables {
         Tables {
             app: format!("{prefix}app"),
             events: format!("{prefix}events"),
+            stats: format!("{prefix}stats"),
         }
     }
 }
@@ -172,6 +177,7 @@ impl Config {
             tables: Tables {
                 app: lookup("APP_TABLE").unwrap_or_else(|| "pingoo-app".to_owned()),
                 events: lookup("EVENTS_TABLE").unwrap_or_else(|| "pingoo-events".to_owned()),
+                stats: lookup("STATS_TABLE").unwrap_or_else(|| "pingoo-stats".to_owned()),
             },
             store_full_ip: match lookup("STORE_FULL_IP").as_deref() {
                 None | Some("false" | "0") => false,

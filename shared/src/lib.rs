@@ -21,6 +21,7 @@ pub mod model;
 pub mod purge;
 pub mod sites;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -1,4 +1,5 @@
-//! The janitor: works through queued purges (see `store::purge`) within a time budget.
+//! The janitor: works through queued purges (see `store::purge`) within a time budget:
+//! the events and the counters of deleted sites and cleared generations.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ const ROUND: usize = 1000;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PurgeReport {
     pub events_deleted: usize,
+    pub counters_deleted: usize,
     pub jobs_finished: usize,
     pub jobs_pending: usize,
 }
@@ -27,7 +29,9 @@ pub async fn run(db: &Db, budget: Duration) -> Result<PurgeReport, StoreError> {
             }
             let deleted = db.delete_events(job.site_id, job.generation, ROUND).await?;
             report.events_deleted += deleted;
-            if deleted == 0 {
+            let counters = db.delete_stats(job.site_id, job.generation, ROUND).await?;
+            report.counters_deleted += counters;
+            if deleted == 0 && counters == 0 {
                 db.finish_purge(*job).await?;
                 report.jobs_finished += 1;
                 break;

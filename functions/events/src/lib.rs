@@ -4,6 +4,8 @@
 //! |---|---|
 //! | `POST /api/events` | [`create`] |
 //! | `GET /api/events/{site_id}` | [`list`] |
+//! | `GET /api/events/{site_id}/stats` | [`stats`] |
+//! | `GET /api/events/{site_id}/summary` | [`summary`] |
 
 use axum::Json;
 use axum::Router;
@@ -13,6 +15,8 @@ use pingoo::envelope::{Envelope, ok};
 use pingoo::events::EventView;
 use pingoo::events::service::{self, Caller, CreateEvent, EventList, ListEvents};
 use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody, QueryParams};
+use pingoo::stats::query::{Ranking, Summary};
+use pingoo::stats::service::{self as stats_service, StatsQuery, SummaryQuery};
 use pingoo::{ApiError, AppState};
 
 type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
@@ -25,6 +29,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/events", post(create))
         .route("/api/events/{site_id}", get(list))
+        .route("/api/events/{site_id}/stats", get(stats))
+        .route("/api/events/{site_id}/summary", get(summary))
 }
 
 /// What the Lambda runs.
@@ -52,4 +58,26 @@ async fn list(
     QueryParams(query): QueryParams<ListEvents>,
 ) -> Reply<EventList> {
     Ok(ok(service::list(&state, &user, site_id, query).await?))
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(site_id): IdParam,
+    QueryParams(query): QueryParams<StatsQuery>,
+) -> Reply<Ranking> {
+    Ok(ok(
+        stats_service::stats(&state, &user, site_id, query).await?
+    ))
+}
+
+async fn summary(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(site_id): IdParam,
+    QueryParams(query): QueryParams<SummaryQuery>,
+) -> Reply<Summary> {
+    Ok(ok(
+        stats_service::summary(&state, &user, site_id, query).await?
+    ))
 }

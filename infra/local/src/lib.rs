@@ -1,12 +1,19 @@
 //! The local runner: every function's routes on one port, plus the background work AWS
-//! would do (the janitor's schedule), against the local stand-ins.
+//! would do (the janitor's schedule, the aggregator's stream trigger), against the local
+//! stand-ins.
 
 pub mod stream;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 
 use axum::Router;
 use pingoo::AppState;
+use pingoo::stats::aggregate::Aggregator;
 use pingoo::store::Db;
 
 /// Every HTTP function's routes, merged, with the common layers applied once: exactly the
@@ -31,4 +38,38 @@ pub async fn janitor_loop(db: Db, every: Duration) {
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// The aggregator as the local stream poller's handler.
+#[derive(Clone)]
+pub struct AggregatorHandler(pub Arc<Aggregator>);
+
+impl stream::StreamHandler for AggregatorHandler {
+    fn handle(
+        &self,
+        event: StreamEvent,
+    ) -> impl Future<Output = Result<DynamoDbEventResponse, String>> + Send {
+        let aggregator = self.0.clone();
+        async move { Ok(aggregator.handle(event).await) }
+    }
+}
+
+/// What AWS's event source mapping does for the aggregator: polls the events table's
+/// stream and feeds the same handler the same event type. Returns once the stream is
+/// found; the poller runs in the background.
+pub async fn start_aggregator(
+    sdk: &aws_config::SdkConfig,
+    state: &AppState,
+    checkpoint_file: PathBuf,
+) -> Result<tokio::task::JoinHandle<()>, stream::StreamError> {
+    let client = stream::client(sdk, &state.config);
+    let stream_arn = stream::stream_arn(&client, &state.config.tables.events).await?;
+    let config = stream::PollerConfig {
+        stream_arn,
+        batch_size: 1000,
+        idle: Duration::from_millis(100),
+        checkpoint_file,
+    };
+    let handler = AggregatorHandler(Arc::new(Aggregator::new(state.db.clone())));
+    Ok(tokio::spawn(stream::run(client, config, handler)))
 }

@@ -1,5 +1,8 @@
 //! `pingoo-local serve`: every function's routes on one port, against the local stand-ins,
-//! exactly as the Lambdas would run them (same routers, same layers).
+//! exactly as the Lambdas would run them (same routers, same layers), plus the aggregator
+//! fed from the events stream and the janitor.
+//!
+//! `pingoo-local recount`: rebuilds or checks a site's counters from its raw events.
 //!
 //! Environment (set by `scripts/dev`): the function variables (`DYNAMODB_ENDPOINT`,
 //! `S3_ENDPOINT`, `APP_TABLE`, …) plus `PORT` (default 5004), `GEOIP_BUCKET`,
@@ -12,22 +15,55 @@ use pingoo::AppState;
 use pingoo::config::Config;
 
 fn usage() -> ! {
-    eprintln!("usage: pingoo-local serve");
+    eprintln!(
+        "usage: pingoo-local serve\n       pingoo-local recount --site ID --from DAY [--to DAY] [--compare]\n\nDAY: 20250915 or 2025-09-15, in the site's time zone. recount rebuilds the\nsite's counters for those days from its raw events; with --compare it only\nreports differences (exit status 1 if any)."
+    );
     std::process::exit(2);
 }
 
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("serve") => {}
-        _ => usage(),
-    }
+    let command = args.next();
     pingoo::telemetry::init(pingoo::config::Mode::Local);
-    if let Err(err) = serve().await {
+    let result = match command.as_deref() {
+        Some("serve") => serve().await,
+        Some("recount") => recount(args.collect()).await,
+        _ => usage(),
+    };
+    if let Err(err) = result {
         tracing::error!("{err}");
         std::process::exit(1);
     }
+}
+
+async fn recount(args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let mut site = None;
+    let mut from = None;
+    let mut to = None;
+    let mut mode = pingoo::stats::recount::Mode::Rebuild;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--site" => site = args.next().and_then(|v| v.parse::<u64>().ok()),
+            "--from" => from = args.next().and_then(|v| pingoo::time::parse_day(&v)),
+            "--to" => to = args.next().and_then(|v| pingoo::time::parse_day(&v)),
+            "--compare" => mode = pingoo::stats::recount::Mode::Compare,
+            _ => usage(),
+        }
+    }
+    let (Some(site), Some(from)) = (site, from) else {
+        usage()
+    };
+    let config = Config::from_env()?;
+    let sdk = pingoo::aws::sdk_config(&config).await;
+    let db = pingoo::store::Db::new(pingoo::aws::dynamodb(&sdk, &config), config.tables.clone());
+    let report = pingoo::stats::recount::recount(&db, site, from, to.unwrap_or(from), mode).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if mode == pingoo::stats::recount::Mode::Compare && !report.differences.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
@@ -59,7 +95,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("PORT {p:?} is not a port number"))?,
         Err(_) => 5004,
     };
+    let data_dir =
+        PathBuf::from(std::env::var("PINGOO_DATA_DIR").unwrap_or_else(|_| ".local/dev".into()));
     let state = AppState::new(config, dynamodb).with_geoip_from_env().await;
+    pingoo_local::start_aggregator(&sdk, &state, data_dir.join("stream-checkpoints.json")).await?;
     tokio::spawn(pingoo_local::janitor_loop(
         state.db.clone(),
         std::time::Duration::from_secs(2),

@@ -183,11 +183,18 @@ pub async fn delete(state: &AppState, user: &User, id: u64) -> Result<(), ApiErr
     Ok(())
 }
 
-/// `DELETE /api/sites/:id/stats`. Until event ingestion exists there is nothing to clear
-/// beyond checking ownership.
+/// `DELETE /api/sites/:id/stats`: the site moves to a new generation, so its counters and
+/// events read as empty at once and new events count from zero; the old generation is
+/// purged in the background. Retries if a concurrent clear moved the generation first.
 pub async fn clear_stats(state: &AppState, user: &User, id: u64) -> Result<(), ApiError> {
-    owned(state, user, id).await?;
-    Ok(())
+    for _ in 0..5 {
+        let site = owned(state, user, id).await?;
+        if state.db.clear_site_stats(&site).await? {
+            tracing::info!(site_id = id, user_id = user.id, "statistics cleared");
+            return Ok(());
+        }
+    }
+    Err(ApiError::from(crate::store::StoreError::Contention))
 }
 
 #[cfg(test)]

@@ -129,6 +129,27 @@ impl Db {
         query
     }
 
+    /// Every event of the range (all shards, all pages), in no particular order.
+    pub async fn all_events(&self, range: &EventRange) -> Result<Vec<Event>, StoreError> {
+        let per_shard = (0..SHARDS).map(|shard| async move {
+            let items = self
+                .events_query(range, shard)
+                .consistent_read(true)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(StoreError::dynamo("Query"))?;
+            Ok::<Vec<Event>, StoreError>(serde_dynamo::from_items(items)?)
+        });
+        Ok(try_join_all(per_shard)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
     /// The newest `want` events of the range, newest first.
     pub async fn newest_events(
         &self,

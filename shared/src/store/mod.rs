@@ -8,6 +8,7 @@ mod login_limit;
 mod purge;
 mod sequence;
 mod sites;
+mod stats;
 mod users;
 
 use std::collections::HashMap;
@@ -24,6 +25,9 @@ pub use events::{EventFilter, EventRange, partition as event_partition};
 pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
 pub use sites::SiteChanges;
+pub use stats::{
+    Copy, CounterRecord, ReadCost, SessionRecord, WriteMeter, copy_field, number, padded_seq,
+};
 
 pub type Item = HashMap<String, AttributeValue>;
 

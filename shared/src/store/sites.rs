@@ -4,7 +4,7 @@
 //! `gsi1sk = SITE#<zero-padded id>` so one Query lists an owner's sites newest first.
 //! `TRACK#<tracking_id>`/`TRACK` maps the public tracking id to the site.
 
-use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
 
 use super::users::put;
 use super::{Db, Item, StoreError, conditional, key, n, s, transact};
@@ -113,6 +113,31 @@ impl Db {
             Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
             None => Ok(None),
         }
+    }
+
+    /// Starts the site's next generation (its statistics and events read as empty at once)
+    /// and queues a purge of the current one, in one transaction. Returns `false` if the
+    /// site is gone or its generation moved meanwhile.
+    pub async fn clear_site_stats(&self, site: &Site) -> Result<bool, StoreError> {
+        let table = &self.tables.app;
+        let bump = Update::builder()
+            .table_name(table)
+            .set_key(Some(site_key(site.id)))
+            .update_expression("SET generation = :next")
+            .condition_expression(
+                "user_id = :uid AND (generation = :current OR (attribute_not_exists(generation) AND :current = :zero))",
+            )
+            .expression_attribute_values(":uid", n(site.user_id))
+            .expression_attribute_values(":current", n(site.generation))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":next", n(site.generation + 1))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let actions = vec![
+            TransactWriteItem::builder().update(bump).build(),
+            super::purge::purge_job(table, site.id, site.generation)?,
+        ];
+        Ok(transact(&self.client, actions).await?.is_ok())
     }
 
     /// Deletes the site and its tracking-id guard if it still belongs to its owner, and

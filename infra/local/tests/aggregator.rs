@@ -1,0 +1,523 @@
+//! The aggregator against DynamoDB Local's real stream: every way Lambda may deliver a
+//! batch (twice, overlapping, cut short by a crash, two shards at once, one event at a
+//! time) leaves counters equal to a recount of the stored events.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use pingoo::events::Event;
+use pingoo::model::Site;
+use pingoo::stats::aggregate::{Aggregator, StreamedEvent, inserted_events};
+use pingoo::stats::query;
+use pingoo::stats::recount::{self, Mode};
+use pingoo::store::Db;
+use pingoo_local::stream;
+use pingoo_stack::testkit::TestApp;
+
+struct World {
+    app: TestApp,
+    site: Site,
+    streams: aws_sdk_dynamodbstreams::Client,
+    arn: String,
+}
+
+async fn world() -> World {
+    let app = TestApp::new(pingoo_local::app).await;
+    let (token, _) = app.user("owner@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
+    let streams = stream::client(&sdk, &app.state.config);
+    let arn = stream::stream_arn(&streams, &app.state.config.tables.events)
+        .await
+        .unwrap();
+    World {
+        app,
+        site,
+        streams,
+        arn,
+    }
+}
+
+/// A deterministic sequence for test data.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+fn event(site: &Site, at: DateTime<Utc>, session: &str, ip: &str, url: &str, kind: &str) -> Event {
+    Event {
+        id: pingoo::events::id::new_id(at),
+        site_id: site.id,
+        generation: site.generation,
+        created_at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        session_id: session.into(),
+        user_id: String::new(),
+        ip: ip.into(),
+        url: url.into(),
+        referrer: String::new(),
+        user_agent: "test".into(),
+        device: "desktop".into(),
+        browser: "Chrome".into(),
+        os: "Linux".into(),
+        screen: "1920x1080".into(),
+        is_bot: kind == "bot",
+        bot_name: if kind == "bot" {
+            "Googlebot".into()
+        } else {
+            String::new()
+        },
+        country: "FR".into(),
+        subdivision: String::new(),
+        city: "Paris".into(),
+        isp: String::new(),
+        event_type: if kind == "bot" {
+            "page_view".into()
+        } else {
+            kind.into()
+        },
+        event_value: if kind == "custom" {
+            "signup".into()
+        } else {
+            String::new()
+        },
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn at(d: NaiveDate, secs: i64) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap()) + Duration::seconds(secs)
+}
+
+/// `n` events over 2025-09-28..=2025-10-01 (a week and a month boundary): 12 sessions from
+/// 5 addresses, mostly page views, some custom events and bots.
+fn mixed(site: &Site, n: usize, seed: u64) -> Vec<Event> {
+    let mut rng = Lcg(seed);
+    let days = [
+        day(2025, 9, 28),
+        day(2025, 9, 29),
+        day(2025, 9, 30),
+        day(2025, 10, 1),
+    ];
+    (0..n)
+        .map(|i| {
+            let d = days[rng.next(4) as usize];
+            let session = format!("s{}", rng.next(12));
+            let ip = format!("203.0.113.{}", rng.next(5));
+            let url = format!("/page/{}?q={i}", rng.next(7));
+            let kind = match rng.next(10) {
+                0 => "custom",
+                1 => "bot",
+                _ => "page_view",
+            };
+            event(
+                site,
+                at(d, rng.next(86_400) as i64),
+                &session,
+                &ip,
+                &url,
+                kind,
+            )
+        })
+        .collect()
+}
+
+async fn put(db: &Db, events: &[Event]) {
+    for e in events {
+        assert!(db.put_event(e).await.unwrap());
+    }
+}
+
+/// Every INSERT on the events stream so far, in stream order.
+async fn stream_events(w: &World) -> Vec<StreamedEvent> {
+    let shards = w
+        .streams
+        .describe_stream()
+        .stream_arn(&w.arn)
+        .send()
+        .await
+        .unwrap();
+    let mut records = Vec::new();
+    for shard in shards.stream_description().unwrap().shards() {
+        let mut iterator = w
+            .streams
+            .get_shard_iterator()
+            .stream_arn(&w.arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+        while let Some(it) = iterator {
+            let out = w
+                .streams
+                .get_records()
+                .shard_iterator(it)
+                .send()
+                .await
+                .unwrap();
+            if out.records().is_empty() {
+                break;
+            }
+            records.extend(out.records().iter().cloned());
+            iterator = out.next_shard_iterator;
+        }
+    }
+    let event = stream::lambda_event(&records, &w.arn).unwrap();
+    inserted_events(&event)
+}
+
+async fn assert_matches_recount(w: &World, from: NaiveDate, to: NaiveDate) {
+    let report = recount::recount(&w.app.state.db, w.site.id, from, to, Mode::Compare)
+        .await
+        .unwrap();
+    assert!(
+        report.differences.is_empty(),
+        "counters differ from a recount:\n{}",
+        report.differences.join("\n")
+    );
+    assert!(report.events > 0);
+}
+
+/// Human page views of `d` among `events`.
+fn page_views(events: &[Event], d: NaiveDate) -> u64 {
+    events
+        .iter()
+        .filter(|e| {
+            !e.is_bot
+                && e.event_type == "page_view"
+                && pingoo::stats::facts::event_day(e, chrono_tz::UTC) == d
+        })
+        .count() as u64
+}
+
+async fn day_figures(w: &World, d: NaiveDate) -> query::Summary {
+    query::summary(&w.app.state.db, w.site.id, w.site.generation, d, d)
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test]
+async fn the_same_records_twice_count_once() {
+    let w = world().await;
+    let events = mixed(&w.site, 120, 1);
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    assert_eq!(records.len(), 120);
+    let aggregator = Aggregator::new(w.app.state.db.clone());
+    let first = aggregator.apply(&records).await.unwrap();
+    assert_eq!(first.counted, 120);
+    assert!(first.items_written > 0);
+    let again = aggregator.apply(&records).await.unwrap();
+    assert_eq!(again.items_written, 0, "a replay writes nothing");
+    assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+    let d = day(2025, 9, 30);
+    assert_eq!(day_figures(&w, d).await.pv, page_views(&events, d));
+}
+
+#[tokio::test]
+async fn overlapping_batches_after_a_bisect_or_partial_failure_count_once() {
+    let w = world().await;
+    let events = mixed(&w.site, 150, 2);
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    let aggregator = Aggregator::new(w.app.state.db.clone());
+    // Bisect: the first half, then (after a partial failure at 40) from 40 on, then a
+    // stale retry of an early slice.
+    for range in [0..75, 40..150, 10..60, 0..150] {
+        aggregator.apply(&records[range]).await.unwrap();
+    }
+    assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+}
+
+/// Fails every DynamoDB write from the `n`th on: the process died there.
+#[derive(Debug)]
+struct CrashAfter(Arc<AtomicI64>);
+
+impl Intercept for CrashAfter {
+    fn name(&self) -> &'static str {
+        "CrashAfter"
+    }
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        if (target.ends_with("UpdateItem") || target.ends_with("PutItem"))
+            && self.0.fetch_sub(1, Ordering::SeqCst) <= 0
+        {
+            return Err("injected crash".into());
+        }
+        Ok(())
+    }
+}
+
+fn crashing_db(db: &Db, writes: i64) -> Db {
+    let config = db
+        .client
+        .config()
+        .to_builder()
+        .interceptor(CrashAfter(Arc::new(AtomicI64::new(writes))))
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        .build();
+    Db::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        db.tables.clone(),
+    )
+}
+
+#[tokio::test]
+async fn a_crash_in_the_middle_of_a_batch_then_the_retry_counts_once() {
+    let w = world().await;
+    let events = mixed(&w.site, 160, 3);
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    let healthy = Aggregator::new(w.app.state.db.clone());
+    for (batch, crashes) in records
+        .chunks(40)
+        .zip([&[0, 5][..], &[1, 17, 40], &[9], &[3, 60]])
+    {
+        for &after in crashes {
+            let crashing = Aggregator::new(crashing_db(&w.app.state.db, after));
+            assert!(
+                crashing.apply(batch).await.is_err(),
+                "the crash after {after} writes must fail the batch"
+            );
+        }
+        healthy.apply(batch).await.unwrap();
+    }
+    assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+}
+
+#[tokio::test]
+async fn two_shards_for_the_same_site_and_day_applied_concurrently_count_once() {
+    let w = world().await;
+    let events = mixed(&w.site, 200, 4);
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    // Two stream shards: each holds some events partitions, in order.
+    let (even, odd): (Vec<_>, Vec<_>) = records
+        .into_iter()
+        .partition(|r| pingoo::events::id::shard(r.event.id).is_multiple_of(2));
+    let a = Aggregator::new(w.app.state.db.clone());
+    let b = Aggregator::new(w.app.state.db.clone());
+    let run = |agg: Aggregator, records: Vec<StreamedEvent>| async move {
+        for batch in records.chunks(25) {
+            agg.apply(batch).await.unwrap();
+        }
+        agg
+    };
+    let (a, b) = tokio::join!(run(a, even.clone()), run(b, odd.clone()));
+    // And again at once, as a retry storm would.
+    tokio::join!(run(a, even), run(b, odd));
+    assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+}
+
+#[tokio::test]
+async fn sessions_split_across_batches_bounce_and_last_exactly() {
+    let w = world().await;
+    let d = day(2025, 9, 30);
+    let events = vec![
+        event(
+            &w.site,
+            at(d, 1_000),
+            "long",
+            "203.0.113.1",
+            "/",
+            "page_view",
+        ),
+        event(
+            &w.site,
+            at(d, 1_010),
+            "long",
+            "203.0.113.1",
+            "/a",
+            "page_view",
+        ),
+        event(
+            &w.site,
+            at(d, 500),
+            "bounce",
+            "203.0.113.2",
+            "/",
+            "page_view",
+        ),
+        event(&w.site, at(d, 1_070), "long", "203.0.113.1", "/b", "custom"),
+        event(
+            &w.site,
+            at(d, 600),
+            "short",
+            "203.0.113.2",
+            "/",
+            "page_view",
+        ),
+        event(
+            &w.site,
+            at(d, 605),
+            "short",
+            "203.0.113.2",
+            "/x",
+            "page_view",
+        ),
+    ];
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    let aggregator = Aggregator::new(w.app.state.db.clone());
+    for record in &records {
+        aggregator
+            .apply(std::slice::from_ref(record))
+            .await
+            .unwrap();
+    }
+    let s = day_figures(&w, d).await;
+    assert_eq!((s.pv, s.event_count, s.uv, s.ip_count), (5, 1, 3, 2));
+    assert_eq!(s.bounce_rate, 33.3);
+    // (70 s + 0 s + 5 s) / 3 sessions = 25 s.
+    assert_eq!(s.avg_duration, 25);
+    assert_eq!(s.week_pv, 5);
+    assert_eq!((s.week_uv, s.week_ip, s.month_uv, s.month_ip), (3, 2, 3, 2));
+    assert_matches_recount(&w, d, d).await;
+}
+
+#[tokio::test]
+async fn week_and_month_distinct_counts_are_unions_not_sums() {
+    let w = world().await;
+    // The same visitor on Monday and Tuesday of one week, and on the 1st of next month.
+    let events = vec![
+        event(
+            &w.site,
+            at(day(2025, 9, 29), 10),
+            "v1",
+            "203.0.113.1",
+            "/",
+            "page_view",
+        ),
+        event(
+            &w.site,
+            at(day(2025, 9, 30), 10),
+            "v1",
+            "203.0.113.1",
+            "/",
+            "page_view",
+        ),
+        event(
+            &w.site,
+            at(day(2025, 9, 30), 20),
+            "v2",
+            "203.0.113.9",
+            "/",
+            "page_view",
+        ),
+        event(
+            &w.site,
+            at(day(2025, 10, 1), 10),
+            "v1",
+            "203.0.113.1",
+            "/",
+            "page_view",
+        ),
+    ];
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    Aggregator::new(w.app.state.db.clone())
+        .apply(&records)
+        .await
+        .unwrap();
+    let tuesday = day_figures(&w, day(2025, 9, 30)).await;
+    assert_eq!(
+        (tuesday.week_pv, tuesday.week_uv, tuesday.week_ip),
+        (4, 2, 2)
+    );
+    assert_eq!(
+        (tuesday.month_pv, tuesday.month_uv, tuesday.month_ip),
+        (3, 2, 2)
+    );
+    let october = day_figures(&w, day(2025, 10, 1)).await;
+    assert_eq!((october.month_pv, october.month_uv), (1, 1));
+    let (range, _) = query::summary(
+        &w.app.state.db,
+        w.site.id,
+        w.site.generation,
+        day(2025, 9, 29),
+        day(2025, 10, 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!((range.pv, range.uv, range.ip_count), (4, 2, 2));
+    let daily: Vec<_> = range
+        .daily
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.pv, p.uv))
+        .collect();
+    assert_eq!(daily, [(1, 1), (2, 2), (1, 1)]);
+}
+
+#[tokio::test]
+async fn rebuild_restores_lost_counters_and_keeps_markers() {
+    let w = world().await;
+    let events = mixed(&w.site, 80, 5);
+    put(&w.app.state.db, &events).await;
+    let records = stream_events(&w).await;
+    let aggregator = Aggregator::new(w.app.state.db.clone());
+    aggregator.apply(&records).await.unwrap();
+    // An incident: a day's counters are lost and a week's are corrupted.
+    let db = &w.app.state.db;
+    let pk = pingoo::stats::facts::partition(w.site.id, w.site.generation);
+    for sk in ["D#20250930", "R#20250930#url", "S#20250930#1"] {
+        db.client
+            .delete_item()
+            .table_name(&db.tables.stats)
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
+            .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(sk.into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    db.client
+        .update_item()
+        .table_name(&db.tables.stats)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("W#20250929".into()),
+        )
+        .update_expression("ADD pv :n")
+        .expression_attribute_values(":n", aws_sdk_dynamodb::types::AttributeValue::N("7".into()))
+        .send()
+        .await
+        .unwrap();
+    let (from, to) = (day(2025, 9, 28), day(2025, 10, 1));
+    let before = recount::recount(db, w.site.id, from, to, Mode::Compare)
+        .await
+        .unwrap();
+    assert!(!before.differences.is_empty());
+    recount::recount(db, w.site.id, from, to, Mode::Rebuild)
+        .await
+        .unwrap();
+    assert_matches_recount(&w, from, to).await;
+    // The aggregator re-delivering old records after the rebuild changes nothing.
+    aggregator.apply(&records).await.unwrap();
+    assert_matches_recount(&w, from, to).await;
+}

@@ -1,0 +1,16 @@
+//! Statistics: what the aggregator counts from the events stream, and how it is read.
+//!
+//! - [`facts`]: what one event adds (the single definition of every figure);
+//! - [`aggregate`]: the stream handler, one coalesced write per item per batch;
+//! - [`query`]: summary and rankings from a fixed number of items;
+//! - [`service`]: the two endpoints' parameters and ownership checks;
+//! - [`recount`]: rebuild or check counters from raw events;
+//! - [`sessions`], [`sketch`]: the compact per-day session table and distinct counts.
+
+pub mod aggregate;
+pub mod facts;
+pub mod query;
+pub mod recount;
+pub mod service;
+pub mod sessions;
+pub mod sketch;
