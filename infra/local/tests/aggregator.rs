@@ -521,3 +521,57 @@ async fn rebuild_restores_lost_counters_and_keeps_markers() {
     aggregator.apply(&records).await.unwrap();
     assert_matches_recount(&w, from, to).await;
 }
+
+#[tokio::test]
+async fn a_day_of_ten_thousand_events_reads_as_cheaply_as_a_day_of_ten() {
+    use futures::StreamExt;
+    let w = world().await;
+    let db = &w.app.state.db;
+    let (quiet, busy) = (day(2025, 9, 15), day(2025, 9, 16));
+    let mut rng = Lcg(7);
+    let mut events = Vec::new();
+    for (d, n) in [(quiet, 10), (busy, 10_000)] {
+        for i in 0..n {
+            let session = format!("s{}", rng.next(300));
+            let ip = format!("203.0.{}.1", rng.next(200));
+            let url = format!("/page/{}", i % 5);
+            events.push(event(
+                &w.site,
+                at(d, rng.next(86_400) as i64),
+                &session,
+                &ip,
+                &url,
+                "page_view",
+            ));
+        }
+    }
+    // Bulk load: the events, then their counters rebuilt by recount.
+    let stored: Vec<bool> = futures::stream::iter(events.iter().map(|e| db.put_event(e)))
+        .buffer_unordered(64)
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert!(stored.iter().all(|s| *s));
+    recount::recount(db, w.site.id, quiet, busy, Mode::Rebuild)
+        .await
+        .unwrap();
+
+    let g = w.site.generation;
+    let (q, quiet_cost) = query::summary(db, w.site.id, g, quiet, quiet)
+        .await
+        .unwrap();
+    let (b, busy_cost) = query::summary(db, w.site.id, g, busy, busy).await.unwrap();
+    assert_eq!((q.pv, b.pv), (10, 10_000));
+    assert_eq!(quiet_cost, busy_cost, "summary cost");
+    assert_eq!(quiet_cost.requests, 1);
+    let stat = pingoo::stats::facts::StatType::Url;
+    let (qr, quiet_cost) = query::ranking(db, w.site.id, g, quiet, stat, 1)
+        .await
+        .unwrap();
+    let (br, busy_cost) = query::ranking(db, w.site.id, g, busy, stat, 1)
+        .await
+        .unwrap();
+    assert_eq!((qr.total, br.total), (5, 5));
+    assert_eq!(quiet_cost, busy_cost, "ranking cost");
+    assert_eq!(quiet_cost.requests, 1);
+}
