@@ -125,7 +125,11 @@ async fn three_sessions_two_addresses_a_custom_event_and_a_bot() {
     )
     .await;
 
-    let data = summary_when(&s, site, |d| d["pv"] == 6 && d["event_count"] == 1).await;
+    // Day, week and month items are separate writes: wait until all have the batch.
+    let data = summary_when(&s, site, |d| {
+        d["pv"] == 6 && d["event_count"] == 1 && d["week_pv"] == 6 && d["month_pv"] == 6
+    })
+    .await;
     assert_eq!(data["uv"], 3);
     assert_eq!(data["ip_count"], 2);
     assert_eq!(data["bounce_rate"], 33.3);
@@ -199,7 +203,10 @@ async fn two_hundred_concurrent_ingests_count_exactly_two_hundred() {
         }
     });
     futures::future::join_all(posts).await;
-    let data = summary_when(&s, site, |d| d["pv"].as_u64() >= Some(200)).await;
+    let data = summary_when(&s, site, |d| {
+        d["pv"].as_u64() >= Some(200) && d["month_pv"].as_u64() >= Some(200)
+    })
+    .await;
     assert_eq!(data["pv"], 200);
     assert_eq!(data["uv"], 40);
     assert_eq!(data["ip_count"], 50);

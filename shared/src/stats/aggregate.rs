@@ -13,7 +13,7 @@ use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use futures::{StreamExt, TryStreamExt};
 
-use super::facts::{SiteInfo, Touch, copy_target, partition, touches};
+use super::facts::{Of, SiteInfo, Touch, copy_target, partition, touches};
 use crate::events::model::Event;
 use crate::store::{Copy, CounterRecord, Db, SessionRecord, StoreError, WriteMeter, padded_seq};
 
@@ -164,7 +164,7 @@ pub(crate) async fn apply_placed(
 ) -> Result<(), StoreError> {
     let mut counters: BTreeMap<ItemId, Vec<CounterRecord>> = BTreeMap::new();
     let mut sessions: BTreeMap<ItemId, Vec<SessionRecord>> = BTreeMap::new();
-    let mut distinct: BTreeMap<ItemId, Vec<u64>> = BTreeMap::new();
+    let mut distinct: BTreeMap<ItemId, Vec<(Of, u64)>> = BTreeMap::new();
     for (shard, seq, event, site) in placed {
         let pk = partition(site.id, event.generation);
         let mut adds: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -180,9 +180,10 @@ pub(crate) async fn apply_placed(
                         session,
                         at,
                     }),
-                Touch::Distinct { sk, hash } => {
-                    distinct.entry((pk.clone(), sk)).or_default().push(hash)
-                }
+                Touch::Distinct { sk, of, hash } => distinct
+                    .entry((pk.clone(), sk))
+                    .or_default()
+                    .push((of, hash)),
             }
         }
         for (sk, adds) in adds {
@@ -266,17 +267,17 @@ async fn distinct_job(
     db: &Db,
     pk: &str,
     sk: &str,
-    hashes: &[u64],
+    values: &[(Of, u64)],
     meter: &WriteMeter,
 ) -> Result<Option<(ItemId, Copy)>, StoreError> {
-    let (version, count) = db.apply_distinct(pk, sk, hashes, meter).await?;
+    let (version, visitors, addresses) = db.apply_distinct(pk, sk, values, meter).await?;
     Ok(copy_target(sk).map(|(target, attr)| {
         (
             (pk.to_owned(), target),
             Copy {
                 attr,
                 version,
-                fields: vec![("v", version), ("n", count)],
+                fields: vec![("v", version), ("u", visitors), ("i", addresses)],
             },
         )
     }))

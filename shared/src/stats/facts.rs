@@ -117,18 +117,41 @@ pub fn week_key(day: NaiveDate) -> String {
 pub fn month_key(day: NaiveDate) -> String {
     format!("M#{}", day.format("%Y%m"))
 }
+/// The ranking item a stat type lives in: the big ones (url, referrer, city, isp) each
+/// have their own, the small ones share `misc` so a batch writes fewer items.
 pub fn rank_key(day: NaiveDate, stat: StatType) -> String {
-    format!("R#{}#{}", day.format("%Y%m%d"), stat.as_str())
+    let item = match stat {
+        StatType::Url | StatType::Referrer | StatType::City | StatType::Isp => stat.as_str(),
+        _ => "misc",
+    };
+    format!("R#{}#{item}", day.format("%Y%m%d"))
 }
+
+/// The attribute of one ranking key: `<stat_type>:<key>`.
+pub fn rank_attr(stat: StatType, key: &str) -> String {
+    format!("{}:{key}", stat.as_str())
+}
+
 pub fn session_key(day: NaiveDate, bucket: u64) -> String {
     format!("S#{}#{bucket}", day.format("%Y%m%d"))
 }
 
-/// What a distinct-count sketch counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a distinct-count sketch counts: its attribute in the sketch item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Of {
+    /// `u`: session ids (visitors, as the original product counts them).
     Sessions,
+    /// `i`: stored (anonymized) addresses.
     Addresses,
+}
+
+impl Of {
+    pub fn attr(self) -> &'static str {
+        match self {
+            Of::Sessions => "u",
+            Of::Addresses => "i",
+        }
+    }
 }
 
 /// Over which window.
@@ -139,31 +162,26 @@ pub enum Window {
     Month,
 }
 
-pub fn sketch_key(of: Of, window: Window, day: NaiveDate) -> String {
-    let of = match of {
-        Of::Sessions => "U",
-        Of::Addresses => "I",
-    };
+/// The item holding both sketches (sessions and addresses) of one window.
+pub fn sketch_key(window: Window, day: NaiveDate) -> String {
     match window {
-        Window::Day => format!("{of}#D#{}", day.format("%Y%m%d")),
-        Window::Week => format!("{of}#W#{}", monday_of(day).format("%Y%m%d")),
-        Window::Month => format!("{of}#M#{}", day.format("%Y%m")),
+        Window::Day => format!("X#D#{}", day.format("%Y%m%d")),
+        Window::Week => format!("X#W#{}", monday_of(day).format("%Y%m%d")),
+        Window::Month => format!("X#M#{}", day.format("%Y%m")),
     }
 }
 
 /// Where the figures of a read-modify-write item are copied, so readers never read the
-/// big items: `(counter item, attribute)`. Session buckets copy their totals to the day,
-/// address sketches their count to the day, week and month, session sketches to the week
-/// and month (the day's sessions are counted exactly by the buckets).
+/// big items: `(counter item, attribute)`. Session buckets copy their totals to the day
+/// (`b<bucket>`), sketch items their two counts to the day (`dx`), week (`wx`) or month
+/// (`mx`).
 pub fn copy_target(sk: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = sk.split('#').collect();
     match parts.as_slice() {
         ["S", day, bucket] => Some((format!("D#{day}"), format!("b{bucket}"))),
-        ["I", "D", day] => Some((format!("D#{day}"), "ip".into())),
-        ["U", "W", w] => Some((format!("W#{w}"), "uv".into())),
-        ["I", "W", w] => Some((format!("W#{w}"), "ip".into())),
-        ["U", "M", m] => Some((format!("M#{m}"), "uv".into())),
-        ["I", "M", m] => Some((format!("M#{m}"), "ip".into())),
+        ["X", "D", day] => Some((format!("D#{day}"), "dx".into())),
+        ["X", "W", w] => Some((format!("W#{w}"), "wx".into())),
+        ["X", "M", m] => Some((format!("M#{m}"), "mx".into())),
         _ => None,
     }
 }
@@ -180,8 +198,8 @@ pub enum Touch {
     Add { sk: String, attr: String, by: i64 },
     /// One event of a session, `at` milliseconds into the site's day.
     Session { sk: String, session: u64, at: u32 },
-    /// A value seen by a distinct-count sketch.
-    Distinct { sk: String, hash: u64 },
+    /// A value seen by one of a sketch item's two sketches.
+    Distinct { sk: String, of: Of, hash: u64 },
 }
 
 /// When an event happened: its stored time, or the time in its id.
@@ -198,8 +216,6 @@ pub fn event_day(event: &Event, tz: Tz) -> NaiveDate {
 
 /// Longest ranking key kept (longer keys are cut at a character boundary).
 pub const MAX_KEY: usize = 256;
-/// Ranking keys are stored as attributes named `k<key>`.
-pub const KEY_PREFIX: &str = "k";
 
 fn add(sk: &str, attr: impl Into<String>) -> Touch {
     Touch::Add {
@@ -217,10 +233,7 @@ fn rank(day: NaiveDate, stat: StatType, key: &str) -> Touch {
     };
     add(
         &rank_key(day, stat),
-        format!(
-            "{KEY_PREFIX}{}",
-            crate::events::validate::truncate(key, MAX_KEY)
-        ),
+        rank_attr(stat, &crate::events::validate::truncate(key, MAX_KEY)),
     )
 }
 
@@ -281,11 +294,13 @@ pub fn touches(event: &Event, site: &SiteInfo) -> Vec<Touch> {
     let address = hash(&event.ip);
     for window in [Window::Day, Window::Week, Window::Month] {
         out.push(Touch::Distinct {
-            sk: sketch_key(Of::Sessions, window, day),
+            sk: sketch_key(window, day),
+            of: Of::Sessions,
             hash: session,
         });
         out.push(Touch::Distinct {
-            sk: sketch_key(Of::Addresses, window, day),
+            sk: sketch_key(window, day),
+            of: Of::Addresses,
             hash: address,
         });
     }
@@ -384,10 +399,14 @@ mod tests {
             Some(("D#20250915".into(), "b3".into()))
         );
         assert_eq!(
-            copy_target("I#W#20250915"),
-            Some(("W#20250915".into(), "ip".into()))
+            copy_target("X#W#20250915"),
+            Some(("W#20250915".into(), "wx".into()))
         );
-        assert_eq!(copy_target("U#D#20250915"), None);
+        assert_eq!(
+            copy_target("X#D#20250915"),
+            Some(("D#20250915".into(), "dx".into()))
+        );
+        assert_eq!(copy_target("R#20250915#url"), None);
         assert_eq!(copy_target("D#20250915"), None);
     }
 

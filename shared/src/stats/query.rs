@@ -7,7 +7,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
 
 use super::facts::{
-    KEY_PREFIX, Of, StatType, Window, day_key, month_key, partition, rank_key, sketch_key, week_key,
+    Of, StatType, Window, day_key, month_key, partition, rank_key, sketch_key, week_key,
 };
 use super::sessions::{BUCKETS, SessionTotals};
 use super::sketch::Distinct;
@@ -22,7 +22,10 @@ pub struct DayFigures {
     pub pv: u64,
     pub event_count: u64,
     pub bots: u64,
+    /// Sessions tracked for bounce rate and duration (see `MAX_BUCKET_SESSIONS`).
     pub sessions: SessionTotals,
+    /// Distinct session ids.
+    pub uv: u64,
     pub ip_count: u64,
     /// Page views per hour of the site's day.
     pub hourly: [u64; 24],
@@ -41,7 +44,8 @@ impl DayFigures {
             pv: count(item, "pv"),
             event_count: count(item, "ev"),
             bots: count(item, "bot"),
-            ip_count: copy_field(item, "ip", "n"),
+            uv: copy_field(item, "dx", "u"),
+            ip_count: copy_field(item, "dx", "i"),
             ..DayFigures::default()
         };
         for b in 0..BUCKETS {
@@ -68,11 +72,12 @@ pub struct PeriodFigures {
 }
 
 impl PeriodFigures {
-    fn from_item(item: Option<&Item>) -> PeriodFigures {
+    /// A week (`wx` copies) or month (`mx`) item.
+    pub fn from_item(item: Option<&Item>, copy: &str) -> PeriodFigures {
         item.map(|item| PeriodFigures {
             pv: count(item, "pv"),
-            uv: copy_field(item, "uv", "n"),
-            ip: copy_field(item, "ip", "n"),
+            uv: copy_field(item, copy, "u"),
+            ip: copy_field(item, copy, "i"),
         })
         .unwrap_or_default()
     }
@@ -141,8 +146,8 @@ pub fn days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 }
 
 /// The summary of one site generation for the days `from..=to`, and what reading it cost.
-/// One day reads 3 small items (day, week, month); a range adds one day item and one
-/// address and session sketch per day.
+/// One day reads 3 small items (day, week, month); a range reads one day item and one
+/// sketch item per day, plus the week and month of its last day.
 pub async fn summary(
     db: &Db,
     site_id: u64,
@@ -158,8 +163,7 @@ pub async fn summary(
     sks.push(month_key(to));
     if !single {
         for d in &range {
-            sks.push(sketch_key(Of::Sessions, Window::Day, *d));
-            sks.push(sketch_key(Of::Addresses, Window::Day, *d));
+            sks.push(sketch_key(Window::Day, *d));
         }
     }
     let mut cost = ReadCost::default();
@@ -177,36 +181,31 @@ pub async fn summary(
             *t += h;
         }
         if single {
+            total.uv = f.uv;
             total.ip_count = f.ip_count;
         }
         daily.push(DailyPoint {
             date: ymd(*d),
             pv: f.pv,
-            uv: f.sessions.sessions,
+            uv: f.uv,
         });
     }
     let (uv, ip_count) = if single {
-        (total.sessions.sessions, total.ip_count)
+        (total.uv, total.ip_count)
     } else {
         let merged = |of: Of| -> Result<u64, StoreError> {
             let mut sketch = Distinct::new();
             for d in &range {
-                if let Some(item) = items.get(&sketch_key(of, Window::Day, *d)) {
-                    let bytes = match item.get("x") {
-                        Some(aws_sdk_dynamodb::types::AttributeValue::B(b)) => b.as_ref(),
-                        _ => &[],
-                    };
-                    let day = Distinct::from_bytes(bytes)
-                        .map_err(|e| StoreError::Malformed(e.to_string()))?;
-                    sketch.merge(&day);
+                if let Some(item) = items.get(&sketch_key(Window::Day, *d)) {
+                    sketch.merge(&crate::store::sketch_of(item, of)?);
                 }
             }
             Ok(sketch.count())
         };
         (merged(Of::Sessions)?, merged(Of::Addresses)?)
     };
-    let week = PeriodFigures::from_item(items.get(&week_key(to)));
-    let month = PeriodFigures::from_item(items.get(&month_key(to)));
+    let week = PeriodFigures::from_item(items.get(&week_key(to)), "wx");
+    let month = PeriodFigures::from_item(items.get(&month_key(to)), "mx");
     let summary = Summary {
         site_id,
         pv: total.pv,
@@ -253,13 +252,15 @@ pub struct Ranking {
     pub page_size: usize,
 }
 
-/// Every key of a ranking item with its count, counts descending, ties by key.
-pub fn ranked(item: Option<&Item>) -> Vec<KeyCount> {
+/// Every key of one stat type in a ranking item with its count, counts descending, ties
+/// by key.
+pub fn ranked(item: Option<&Item>, stat: StatType) -> Vec<KeyCount> {
+    let prefix = format!("{}:", stat.as_str());
     let mut rows: Vec<KeyCount> = item
         .map(|item| {
             item.keys()
                 .filter_map(|attr| {
-                    let key = attr.strip_prefix(KEY_PREFIX)?;
+                    let key = attr.strip_prefix(&prefix)?;
                     let count = count(item, attr);
                     (count > 0).then(|| KeyCount {
                         key: key.to_owned(),
@@ -288,7 +289,7 @@ pub async fn ranking(
     let items = db
         .stats_items(&pk, std::slice::from_ref(&sk), &mut cost)
         .await?;
-    let rows = ranked(items.get(&sk));
+    let rows = ranked(items.get(&sk), stat);
     let total = rows.len();
     let list = rows
         .into_iter()
@@ -334,6 +335,11 @@ pub async fn stored_figures(
     }
     let mut cost = ReadCost::default();
     let items: HashMap<String, Item> = db.stats_items(&pk, &sks, &mut cost).await?;
+    Ok(figures_of(&items, days))
+}
+
+/// The figures of `days` (and their weeks and months) that counter items give.
+pub fn figures_of(items: &HashMap<String, Item>, days: &[NaiveDate]) -> Figures {
     let mut figures = Figures::default();
     for d in days {
         figures
@@ -341,19 +347,19 @@ pub async fn stored_figures(
             .insert(*d, DayFigures::from_item(items.get(&day_key(*d))));
         figures.weeks.insert(
             super::facts::monday_of(*d),
-            PeriodFigures::from_item(items.get(&week_key(*d))),
+            PeriodFigures::from_item(items.get(&week_key(*d)), "wx"),
         );
         figures.months.insert(
             (d.year(), d.month()),
-            PeriodFigures::from_item(items.get(&month_key(*d))),
+            PeriodFigures::from_item(items.get(&month_key(*d)), "mx"),
         );
         for t in StatType::ALL {
             figures
                 .rankings
-                .insert((*d, t), ranked(items.get(&rank_key(*d, t))));
+                .insert((*d, t), ranked(items.get(&rank_key(*d, t)), t));
         }
     }
-    Ok(figures)
+    figures
 }
 
 /// The last day of `day`'s month.
@@ -389,9 +395,10 @@ mod tests {
     fn rankings_sort_by_count_then_key() {
         let mut item = Item::new();
         for (k, c) in [
-            ("k/b", "2"),
-            ("k/a", "2"),
-            ("k/c", "5"),
+            ("url:/b", "2"),
+            ("url:/a", "2"),
+            ("url:/c", "5"),
+            ("os:Linux", "9"),
             ("q0", "9"),
             ("v", "1"),
         ] {
@@ -400,7 +407,10 @@ mod tests {
                 aws_sdk_dynamodb::types::AttributeValue::N(c.into()),
             );
         }
-        let keys: Vec<_> = ranked(Some(&item)).into_iter().map(|r| r.key).collect();
+        let keys: Vec<_> = ranked(Some(&item), StatType::Url)
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         assert_eq!(keys, ["/c", "/a", "/b"]);
     }
 

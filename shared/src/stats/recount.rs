@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::facts::{SiteInfo, Touch, copy_target, monday_of, partition, touches};
-use super::query::{DayFigures, Figures, PeriodFigures, days, month_end, ranked, stored_figures};
+use super::facts::{Of, SiteInfo, Touch, copy_target, monday_of, partition, touches};
+use super::query::{Figures, days, figures_of, month_end, stored_figures};
 use super::sessions::Sessions;
 use super::sketch::Distinct;
 use crate::events::model::Event;
@@ -57,7 +57,8 @@ pub enum RecountError {
 struct Folded {
     counters: BTreeMap<String, BTreeMap<String, i64>>,
     sessions: BTreeMap<String, Sessions>,
-    sketches: BTreeMap<String, Distinct>,
+    /// Sessions and addresses sketches per sketch item.
+    sketches: BTreeMap<String, (Distinct, Distinct)>,
 }
 
 fn fold(events: &[Event], site: &SiteInfo) -> Folded {
@@ -71,8 +72,12 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
                 Touch::Session { sk, session, at } => {
                     f.sessions.entry(sk).or_default().record(session, at)
                 }
-                Touch::Distinct { sk, hash } => {
-                    f.sketches.entry(sk).or_default().insert(hash);
+                Touch::Distinct { sk, of, hash } => {
+                    let (sessions, addresses) = f.sketches.entry(sk).or_default();
+                    match of {
+                        Of::Sessions => sessions.insert(hash),
+                        Of::Addresses => addresses.insert(hash),
+                    };
                 }
             }
         }
@@ -136,52 +141,29 @@ fn items(
             &mut out,
         );
     }
-    for (sk, sketch) in &f.sketches {
+    for (sk, (sessions, addresses)) in &f.sketches {
         let v = version(sk);
-        let mut item = HashMap::from([
+        let item = HashMap::from([
             ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
             ("sk".to_owned(), AttributeValue::S(sk.clone())),
             ("v".to_owned(), n(v)),
-            ("x".to_owned(), AttributeValue::B(sketch.to_bytes().into())),
+            (
+                Of::Sessions.attr().to_owned(),
+                AttributeValue::B(sessions.to_bytes().into()),
+            ),
+            (
+                Of::Addresses.attr().to_owned(),
+                AttributeValue::B(addresses.to_bytes().into()),
+            ),
         ]);
-        item.shrink_to_fit();
         out.insert(sk.clone(), item);
-        copy(sk, vec![("v", v), ("n", sketch.count())], &mut out);
+        copy(
+            sk,
+            vec![("v", v), ("u", sessions.count()), ("i", addresses.count())],
+            &mut out,
+        );
     }
     out
-}
-
-/// The figures the folded items give, as [`stored_figures`] reads them.
-fn figures_of(items: &BTreeMap<String, Item>, days: &[NaiveDate]) -> Figures {
-    use super::facts::{StatType, day_key, month_key, rank_key, week_key};
-    let mut figures = Figures::default();
-    for d in days {
-        figures
-            .days
-            .insert(*d, DayFigures::from_item(items.get(&day_key(*d))));
-        figures
-            .weeks
-            .insert(monday_of(*d), period(items.get(&week_key(*d))));
-        figures
-            .months
-            .insert((d.year(), d.month()), period(items.get(&month_key(*d))));
-        for t in StatType::ALL {
-            figures
-                .rankings
-                .insert((*d, t), ranked(items.get(&rank_key(*d, t))));
-        }
-    }
-    figures
-}
-
-fn period(item: Option<&Item>) -> PeriodFigures {
-    use crate::store::{copy_field, number};
-    item.map(|i| PeriodFigures {
-        pv: u64::try_from(number(i, "pv")).unwrap_or(0),
-        uv: copy_field(i, "uv", "n"),
-        ip: copy_field(i, "ip", "n"),
-    })
-    .unwrap_or_default()
 }
 
 fn differences(expected: &Figures, stored: &Figures) -> Vec<String> {
@@ -259,7 +241,12 @@ pub async fn recount(
     let folded = fold(&events, &info);
     let pk = partition(site_id, site.generation);
     let wanted = days(from, to);
-    let expected = figures_of(&items(&folded, &pk, &|_| 1, &Item::new()), &wanted);
+    let expected = figures_of(
+        &items(&folded, &pk, &|_| 1, &Item::new())
+            .into_iter()
+            .collect(),
+        &wanted,
+    );
     let stored = stored_figures(db, site_id, site.generation, &wanted).await?;
     let mut report = RecountReport {
         from: from.to_string(),
@@ -358,10 +345,10 @@ pub async fn recount(
                 ("pk".to_owned(), AttributeValue::S(pk.clone())),
                 ("sk".to_owned(), AttributeValue::S(sk.clone())),
             ]);
-            if sk.starts_with(['S', 'U', 'I']) {
+            if sk.starts_with(['S', 'X']) {
                 empty.insert("v".into(), n(version(sk)));
             }
-            if !sk.starts_with(['U', 'I']) {
+            if !sk.starts_with('X') {
                 empty.extend(markers.clone());
             }
             rebuilt.insert(sk.clone(), empty);

@@ -69,6 +69,13 @@ impl Sessions {
         }
     }
 
+    /// Like [`Sessions::record`], but a new session is dropped once `max` are tracked.
+    pub fn record_capped(&mut self, hash: u64, at: u32, max: usize) {
+        if self.0.len() < max || self.0.binary_search_by_key(&hash, |s| s.hash).is_ok() {
+            self.record(hash, at);
+        }
+    }
+
     pub fn totals(&self) -> SessionTotals {
         let mut t = SessionTotals::default();
         for s in &self.0 {
@@ -136,6 +143,17 @@ mod tests {
             }
         );
         assert_eq!(Sessions::from_bytes(&s.to_bytes()), Ok(s));
+    }
+
+    #[test]
+    fn a_full_bucket_still_updates_known_sessions() {
+        let mut s = Sessions::default();
+        s.record_capped(1, 10, 2);
+        s.record_capped(2, 10, 2);
+        s.record_capped(3, 10, 2);
+        s.record_capped(1, 50, 2);
+        let t = s.totals();
+        assert_eq!((t.sessions, t.bounces, t.duration_ms), (2, 1, 40));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Select, WriteRequest};
 use futures::future::try_join_all;
+use futures::{StreamExt, TryStreamExt};
 
 use super::{Db, Item, StoreError, conditional, n, s};
 use crate::events::id::SHARDS;
@@ -99,6 +100,36 @@ impl Db {
             .send()
             .await;
         Ok(conditional("PutItem", result)?.is_some())
+    }
+
+    /// Stores many events at once, unconditionally (bulk loads for recount tests and
+    /// benchmarks; the API uses [`Db::put_event`]).
+    pub async fn put_events_bulk(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(events.len());
+        for event in events {
+            let mut item: Item = serde_dynamo::to_item(event)?;
+            item.insert(
+                "pk".into(),
+                s(partition(
+                    event.site_id,
+                    event.generation,
+                    crate::events::id::shard(event.id),
+                )),
+            );
+            let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        let chunks = requests
+            .chunks(25)
+            .map(|c| self.batch_write(&self.tables.events, c.to_vec()));
+        futures::stream::iter(chunks)
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
     }
 
     fn events_query(

@@ -28,12 +28,17 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{Db, Item, StoreError, conditional, key, n, s};
+use crate::stats::facts::Of;
 use crate::stats::sessions::Sessions;
 use crate::stats::sketch::Distinct;
 
 /// Distinct attributes changed by one counter update (keeps expressions under 4 KB).
 const MAX_ATTRS: usize = 100;
 const ATTEMPTS: usize = 25;
+/// Sessions one bucket tracks (20 bytes each: ~300 KB of the 400 KB item limit), so a
+/// site's day tracks up to `BUCKETS` × 15,000 sessions for bounce rate and duration;
+/// later sessions of a busier day still count as visitors (sketches) but not there.
+pub const MAX_BUCKET_SESSIONS: usize = 15_000;
 
 /// Sequence numbers compare as zero-padded strings.
 pub fn padded_seq(seq: &str) -> String {
@@ -124,6 +129,11 @@ fn blob<'a>(item: &'a Item, attr: &str) -> &'a [u8] {
         Some(AttributeValue::B(b)) => b.as_ref(),
         _ => &[],
     }
+}
+
+/// One sketch of a stored sketch item.
+pub fn sketch_of(item: &Item, of: Of) -> Result<Distinct, StoreError> {
+    Distinct::from_bytes(blob(item, of.attr())).map_err(|e| StoreError::Malformed(e.to_string()))
 }
 
 /// A number attribute of a stored item (0 when absent).
@@ -413,7 +423,7 @@ impl Db {
             }
             let mut item = stored.clone();
             for r in &pending {
-                sessions.record(r.session, r.at);
+                sessions.record_capped(r.session, r.at, MAX_BUCKET_SESSIONS);
                 let attr = marker_attr(r.shard);
                 if string(&item, &attr).is_none_or(|m| r.seq.as_str() > m) {
                     item.insert(attr, s(&r.seq));
@@ -430,33 +440,46 @@ impl Db {
         Err(StoreError::Contention)
     }
 
-    /// Adds hashed values to one sketch; returns its version and count. Writes nothing
-    /// when every value was already in it.
+    /// Adds hashed values to a sketch item's sketches; returns its version and the counts
+    /// of its session (`u`) and address (`i`) sketches. Writes nothing when every value
+    /// was already in them.
     pub async fn apply_distinct(
         &self,
         pk: &str,
         sk: &str,
-        hashes: &[u64],
+        values: &[(Of, u64)],
         meter: &WriteMeter,
-    ) -> Result<(u64, u64), StoreError> {
+    ) -> Result<(u64, u64, u64), StoreError> {
+        let decode = |item: &Item, of: Of| {
+            Distinct::from_bytes(blob(item, of.attr()))
+                .map_err(|e| StoreError::Malformed(format!("{pk}/{sk}: {e}")))
+        };
         for _ in 0..ATTEMPTS {
             let stored = self.get_stats_item(pk, sk).await?;
             let version = num(&stored, "v");
-            let mut sketch = Distinct::from_bytes(blob(&stored, "x"))
-                .map_err(|e| StoreError::Malformed(format!("{pk}/{sk}: {e}")))?;
+            let mut sessions = decode(&stored, Of::Sessions)?;
+            let mut addresses = decode(&stored, Of::Addresses)?;
             let mut changed = false;
-            for h in hashes {
-                changed |= sketch.insert(*h);
+            for (of, h) in values {
+                changed |= match of {
+                    Of::Sessions => sessions.insert(*h),
+                    Of::Addresses => addresses.insert(*h),
+                };
             }
             if !changed {
-                return Ok((version.unwrap_or(0), sketch.count()));
+                return Ok((version.unwrap_or(0), sessions.count(), addresses.count()));
             }
             let next = version.unwrap_or(0) + 1;
             let mut item = key(pk, sk);
             item.insert("v".into(), n(next));
-            item.insert("x".into(), AttributeValue::B(sketch.to_bytes().into()));
+            for (of, sketch) in [(Of::Sessions, &sessions), (Of::Addresses, &addresses)] {
+                item.insert(
+                    of.attr().into(),
+                    AttributeValue::B(sketch.to_bytes().into()),
+                );
+            }
             if self.put_versioned(item, version, meter).await? {
-                return Ok((next, sketch.count()));
+                return Ok((next, sessions.count(), addresses.count()));
             }
         }
         Err(StoreError::Contention)
