@@ -89,6 +89,42 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// Ranking items must stay under DynamoDB's 400 KB: past [`FULL`] bytes the smallest keys
+/// are counted under `<stat_type>:(other)`, as the aggregator does with late keys.
+const FULL: usize = 350_000;
+
+fn fit(attrs: &BTreeMap<String, i64>) -> Vec<(String, i64)> {
+    let size: usize = attrs.keys().map(|a| a.len() + 8).sum();
+    if size <= FULL {
+        return attrs.iter().map(|(a, v)| (a.clone(), *v)).collect();
+    }
+    let mut by_count: Vec<(&String, &i64)> = attrs.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut kept = Vec::new();
+    let mut others: BTreeMap<String, i64> = BTreeMap::new();
+    let mut used = 0;
+    for (attr, value) in by_count {
+        match attr.split_once(':') {
+            Some((stat, _)) if used + attr.len() + 8 > FULL => {
+                *others
+                    .entry(format!("{stat}:{}", crate::store::OTHER))
+                    .or_default() += value;
+            }
+            _ => {
+                used += attr.len() + 8;
+                kept.push((attr.clone(), *value));
+            }
+        }
+    }
+    for (attr, value) in others {
+        match kept.iter_mut().find(|(a, _)| *a == attr) {
+            Some((_, v)) => *v += value,
+            None => kept.push((attr, value)),
+        }
+    }
+    kept
+}
+
 /// The folded state as stored items; `version` gives each read-modify-write item its new
 /// version, `markers` are set on every counter item and session bucket.
 fn items(
@@ -108,8 +144,8 @@ fn items(
     let mut out: BTreeMap<String, Item> = BTreeMap::new();
     for (sk, attrs) in &f.counters {
         let item = out.entry(sk.clone()).or_insert_with(|| base(sk));
-        for (attr, value) in attrs {
-            item.insert(attr.clone(), n(value));
+        for (attr, value) in fit(attrs) {
+            item.insert(attr, n(value));
         }
     }
     let copy = |sk: &str, fields: Vec<(&str, u64)>, out: &mut BTreeMap<String, Item>| {

@@ -26,8 +26,8 @@ pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
 pub use sites::SiteChanges;
 pub use stats::{
-    Copy, CounterRecord, MAX_BUCKET_SESSIONS, ReadCost, SessionRecord, WriteMeter, copy_field,
-    number, padded_seq, sketch_of,
+    Copy, CounterRecord, MAX_BUCKET_SESSIONS, OTHER, ReadCost, SessionRecord, WriteMeter,
+    copy_field, number, padded_seq, sketch_of,
 };
 
 pub type Item = HashMap<String, AttributeValue>;

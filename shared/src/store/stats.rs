@@ -159,6 +159,17 @@ fn copy_version(item: &Item, attr: &str) -> Option<u64> {
     }
 }
 
+/// Where ranking keys go once their item is full.
+pub const OTHER: &str = "(other)";
+
+fn is_too_large<R>(err: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, R>) -> bool {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    err.code() == Some("ValidationException")
+        && err
+            .message()
+            .is_some_and(|m| m.contains("maximum allowed size"))
+}
+
 fn is_condition_failure(err: &UpdateItemError) -> Option<Item> {
     match err {
         UpdateItemError::ConditionalCheckFailedException(e) => {
@@ -216,6 +227,9 @@ impl Db {
     ) -> Result<(), StoreError> {
         // None: assume nothing was applied yet; Some: the stored item as last seen.
         let mut known: Option<Item> = None;
+        // Set once the item hit DynamoDB's 400 KB limit: ranking keys it does not have yet
+        // are counted under `<stat_type>:(other)` instead.
+        let mut full = false;
         for _ in 0..ATTEMPTS {
             let pending: Vec<&CounterRecord> = records
                 .iter()
@@ -249,11 +263,17 @@ impl Db {
             let mut sets = Vec::new();
             let mut conditions = Vec::new();
 
-            let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
+            let mut sums: BTreeMap<String, i64> = BTreeMap::new();
             let mut shards: BTreeMap<u64, (&str, &str)> = BTreeMap::new();
             for r in &pending {
                 for (attr, by) in &r.adds {
-                    *sums.entry(attr.as_str()).or_default() += by;
+                    let attr = match (&known, attr.split_once(':')) {
+                        (Some(old), Some((stat, _))) if full && !old.contains_key(attr) => {
+                            format!("{stat}:{OTHER}")
+                        }
+                        _ => attr.clone(),
+                    };
+                    *sums.entry(attr).or_default() += by;
                 }
                 let e = shards.entry(r.shard).or_insert((&r.seq, &r.seq));
                 if r.seq.as_str() < e.0 {
@@ -270,7 +290,7 @@ impl Db {
                 }
                 adds.push(format!("#a{i} :a{i}"));
                 request = request
-                    .expression_attribute_names(format!("#a{i}"), *attr)
+                    .expression_attribute_names(format!("#a{i}"), attr)
                     .expression_attribute_values(format!(":a{i}"), n(by));
             }
             for (shard, (first, last)) in &shards {
@@ -348,10 +368,17 @@ impl Db {
                     meter.record(out.consumed_capacity().and_then(|c| c.capacity_units()));
                     return Ok(());
                 }
-                Err(err) => match err.as_service_error().and_then(is_condition_failure) {
-                    Some(stored) => known = Some(stored),
-                    None => return Err(StoreError::dynamo("UpdateItem")(err)),
-                },
+                Err(err) => {
+                    if let Some(stored) = err.as_service_error().and_then(is_condition_failure) {
+                        known = Some(stored);
+                    } else if !full && is_too_large(&err) {
+                        full = true;
+                        known = Some(self.get_stats_item(pk, sk).await?);
+                        tracing::warn!(pk, sk, "counter item is full: new keys count as (other)");
+                    } else {
+                        return Err(StoreError::dynamo("UpdateItem")(err));
+                    }
+                }
             }
         }
         Err(StoreError::Contention)
