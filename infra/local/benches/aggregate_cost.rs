@@ -193,11 +193,16 @@ async fn main() {
             "batch 100 on a day with 20,000 events",
             &apply(&agg, &batches).await,
         );
+        let batches: Vec<Vec<StreamedEvent>> = (0..20).map(|_| vec![traffic.next(&site)]).collect();
+        row(
+            "batch 1 on a day with 21,000 events",
+            &apply(&agg, &batches).await,
+        );
         let batches: Vec<Vec<StreamedEvent>> = (0..3)
             .map(|_| (0..1000).map(|_| traffic.next(&site)).collect())
             .collect();
         row(
-            "batch 1000 on a day with 21,000 events",
+            "batch 1000 on a day with 21,020 events",
             &apply(&agg, &batches).await,
         );
 
