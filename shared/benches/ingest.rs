@@ -150,4 +150,19 @@ fn main() {
         ADDRESSES.len()
     );
     black_box(bytes);
+    if let Some(out) = std::env::var_os("BENCH_JSON") {
+        let json = serde_json::json!({
+            "events": rounds,
+            "seconds": secs,
+            "events_per_second": rounds as f64 / secs,
+            "micros_per_event": secs * 1e6 / rounds as f64,
+            "geoip_database": path,
+            "geoip_mb": size_mb,
+            "agents": AGENTS.len(),
+            "addresses": ADDRESSES.len(),
+        });
+        if let Err(err) = std::fs::write(&out, json.to_string()) {
+            eprintln!("ingest: cannot write {out:?}: {err}");
+        }
+    }
 }

@@ -108,6 +108,7 @@ fn check_origin(site: &Site, client: &ClientInfo) -> Result<(), ApiError> {
 pub async fn collect(state: &AppState, body: &[u8], client: ClientInfo) -> Result<(), ApiError> {
     let beacon: Beacon = crate::http::extract::parse_json(body)?;
     let site = resolve_site(state, &beacon).await?;
+    crate::http::record_site(site.id);
     check_origin(&site, &client)?;
     let input = EventInput {
         session_id: beacon.session_id.unwrap_or_default(),

@@ -110,6 +110,15 @@ impl Traffic {
     }
 }
 
+/// Figures for `scripts/bench`'s JSON (written to `BENCH_JSON` when set).
+static RESULTS: std::sync::Mutex<Vec<serde_json::Value>> = std::sync::Mutex::new(Vec::new());
+
+fn record(value: serde_json::Value) {
+    if let Ok(mut results) = RESULTS.lock() {
+        results.push(value);
+    }
+}
+
 struct Run {
     events: usize,
     items: u64,
@@ -132,6 +141,13 @@ async fn apply(agg: &Aggregator, batches: &[Vec<StreamedEvent>]) -> Run {
 }
 
 fn row(label: &str, run: &Run) {
+    record(serde_json::json!({
+        "what": label,
+        "events": run.events,
+        "write_units": run.units,
+        "write_units_per_event": run.units / run.events as f64,
+        "items_per_100_events": run.items as f64 / run.events as f64 * 100.0,
+    }));
     println!(
         "{label:<46} {:>7} {:>10.1} {:>13.3} {:>11.1}",
         run.events,
@@ -233,6 +249,9 @@ async fn main() {
         }
     }
 
+    raw_event_cost().await;
+    read_cost().await;
+
     // One batch of 100 spread over 50 sites.
     {
         let app = TestApp::new(pingoo_local::app).await;
@@ -254,6 +273,141 @@ async fn main() {
         row(
             "batch 100 spread over 50 sites",
             &apply(&agg, &batches).await,
+        );
+    }
+    if let Some(path) = std::env::var_os("BENCH_JSON") {
+        let results = RESULTS.lock().map(|r| r.clone()).unwrap_or_default();
+        let json = serde_json::to_string_pretty(&results).unwrap_or_default();
+        if let Err(err) = std::fs::write(&path, json) {
+            eprintln!("aggregate_cost: cannot write {path:?}: {err}");
+        }
+    }
+}
+
+/// What storing one raw event costs (the API's `PutItem`), for the total per event.
+async fn raw_event_cost() {
+    let app = TestApp::new(pingoo_local::app).await;
+    let (token, _) = app.user("bench@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let mut traffic = Traffic::new(3);
+    let mut units = 0.0;
+    let n = 100;
+    for _ in 0..n {
+        let event = traffic.next(&site).event;
+        let mut item: pingoo::store::Item = serde_dynamo::to_item(&event).expect("event item");
+        item.insert(
+            "pk".into(),
+            aws_sdk_dynamodb::types::AttributeValue::S(pingoo::store::event_partition(
+                event.site_id,
+                event.generation,
+                pingoo::events::id::shard(event.id),
+            )),
+        );
+        let out = app
+            .state
+            .db
+            .client
+            .put_item()
+            .table_name(&app.state.db.tables.events)
+            .set_item(Some(item))
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .expect("PutItem");
+        units += out
+            .consumed_capacity()
+            .and_then(|c| c.capacity_units())
+            .unwrap_or(0.0);
+    }
+    println!();
+    println!(
+        "{:<46} {:>7} {:>10.1} {:>13.3}",
+        "raw event PutItem (the API's write)",
+        n,
+        units,
+        units / f64::from(n)
+    );
+    record(serde_json::json!({
+        "what": "raw event PutItem",
+        "events": n,
+        "write_units": units,
+        "write_units_per_event": units / f64::from(n),
+    }));
+}
+
+/// A summary and a ranking of a day with 10 events and of one with 100,000 (bulk loaded,
+/// counters rebuilt by recount): requests, read units, time.
+async fn read_cost() {
+    let app = TestApp::new(pingoo_local::app).await;
+    let (token, _) = app.user("bench@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let db = &app.state.db;
+    let quiet = NaiveDate::from_ymd_opt(2025, 9, 15).unwrap_or_default();
+    let busy = NaiveDate::from_ymd_opt(DAY.0, DAY.1, DAY.2).unwrap_or_default();
+    let mut traffic = Traffic::new(11);
+    let mut events: Vec<Event> = (0..100_000).map(|_| traffic.next(&site).event).collect();
+    for (i, e) in events.iter_mut().enumerate() {
+        e.id = (e.id & !0xFFF) | (i as u64 & 0xFFF);
+    }
+    for (i, e) in (0..10).map(|_| traffic.next(&site).event).enumerate() {
+        let at = Utc.from_utc_datetime(&quiet.and_hms_opt(12, 0, 0).unwrap_or_default())
+            + Duration::seconds(i as i64);
+        let mut e = e;
+        e.created_at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        e.id = pingoo::events::id::new_id(at);
+        events.push(e);
+    }
+    let started = std::time::Instant::now();
+    db.put_events_bulk(&events).await.expect("bulk load");
+    pingoo::stats::recount::recount(
+        db,
+        site.id,
+        quiet,
+        busy,
+        pingoo::stats::recount::Mode::Rebuild,
+    )
+    .await
+    .expect("rebuild");
+    let loaded = started.elapsed();
+    println!();
+    println!(
+        "{:<46} {:>8} {:>10} {:>8}   (100,010 events loaded and recounted in {:.1} s)",
+        "reads",
+        "requests",
+        "RCU",
+        "ms",
+        loaded.as_secs_f64()
+    );
+    for (label, d) in [("10 events", quiet), ("100,000 events", busy)] {
+        let t = std::time::Instant::now();
+        let (summary, cost) = query::summary(db, site.id, site.generation, d, d)
+            .await
+            .expect("summary");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "{:<46} {:>8} {:>10.1} {:>8.1}",
+            format!("summary, day of {label} (pv {})", summary.pv),
+            cost.requests,
+            cost.units,
+            ms
+        );
+        record(
+            serde_json::json!({"what": format!("summary, day of {label}"), "requests": cost.requests, "read_units": cost.units, "ms": ms}),
+        );
+        let t = std::time::Instant::now();
+        let (_, cost) = query::ranking(db, site.id, site.generation, d, StatType::Url, 1)
+            .await
+            .expect("ranking");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "{:<46} {:>8} {:>10.1} {:>8.1}",
+            format!("stats (url), day of {label}"),
+            cost.requests,
+            cost.units,
+            ms
+        );
+        record(
+            serde_json::json!({"what": format!("stats url, day of {label}"), "requests": cost.requests, "read_units": cost.units, "ms": ms}),
         );
     }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
@@ -41,10 +41,31 @@ pub fn service(routes: Router<AppState>, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .make_span_with(request_span)
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
         )
         .with_state(state)
+}
+
+/// The span every request's log lines carry: method, path (never the query string, which
+/// may hold tokens), and the site once a handler knows it ([`record_site`]). On Lambda the
+/// runtime's own span adds the request id; no header or address is ever recorded.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        site_id = tracing::field::Empty,
+    )
+}
+
+/// Adds the site a request is about to its log lines.
+pub fn record_site(site_id: u64) {
+    tracing::Span::current().record("site_id", site_id);
 }
 
 async fn not_found(uri: Uri) -> ApiError {

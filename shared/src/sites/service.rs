@@ -138,6 +138,7 @@ pub async fn owned(state: &AppState, user: &User, id: u64) -> Result<Site, ApiEr
         .get_site(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("site {id} not found")))?;
+    crate::http::record_site(id);
     if site.user_id != user.id {
         return Err(ApiError::Forbidden(format!(
             "site {id} belongs to another user"
