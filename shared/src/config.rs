@@ -120,14 +120,41 @@ impl Default for LoginLimit {
     }
 }
 
+/// Whether a function signs or verifies tokens, and so needs `JWT_SECRET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKey {
+    /// The JWT API (auth, sites, events): `JWT_SECRET` is required in production.
+    Required,
+    /// Functions that never see a token (collect, aggregator, janitor): the template does
+    /// not give them the secret, and `JWT_SECRET` is ignored. Their state gets a random
+    /// per-process key, so a token can be neither verified nor signed there.
+    Unused,
+}
+
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment (a function of the JWT API).
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Config::from_env_with(TokenKey::Required)
+    }
+
+    /// Reads the process environment for a function that does or does not use tokens.
+    pub fn from_env_with(token_key: TokenKey) -> Result<Config, ConfigError> {
+        Config::from_lookup_with(
+            |name| std::env::var(name).ok().filter(|v| !v.is_empty()),
+            token_key,
+        )
     }
 
     /// Reads configuration through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Config::from_lookup_with(lookup, TokenKey::Required)
+    }
+
+    /// Like [`Config::from_lookup`], for a function that does or does not use tokens.
+    pub fn from_lookup_with(
+        lookup: impl Fn(&str) -> Option<String>,
+        token_key: TokenKey,
+    ) -> Result<Config, ConfigError> {
         let mode = match lookup("PINGOO_ENV").as_deref() {
             Some("local") => Mode::Local,
             Some("production") => Mode::Production,
@@ -144,6 +171,7 @@ impl Config {
         };
 
         let jwt_secret = match (lookup("JWT_SECRET"), mode) {
+            _ if token_key == TokenKey::Unused => random_secret().into_bytes(),
             (Some(secret), _) if secret.len() < MIN_JWT_SECRET_LEN => {
                 return Err(ConfigError::ShortJwtSecret(secret.len()));
             }
@@ -327,6 +355,23 @@ mod tests {
         assert!(first.jwt_secret.len() >= MIN_JWT_SECRET_LEN);
         assert_eq!(first.jwt_secret, second.jwt_secret);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn functions_without_tokens_start_without_the_secret_and_ignore_it() {
+        let config =
+            Config::from_lookup_with(lookup(&[("PINGOO_ENV", "production")]), TokenKey::Unused)
+                .unwrap();
+        assert_eq!(config.mode, Mode::Production);
+        assert!(config.jwt_secret.len() >= MIN_JWT_SECRET_LEN);
+
+        let shared = "z".repeat(40);
+        let config = Config::from_lookup_with(
+            lookup(&[("PINGOO_ENV", "production"), ("JWT_SECRET", &shared)]),
+            TokenKey::Unused,
+        )
+        .unwrap();
+        assert_ne!(config.jwt_secret, shared.as_bytes());
     }
 
     #[test]

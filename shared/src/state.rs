@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::token::TokenKeys;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, TokenKey};
 use crate::enrich::geo::{GeoIp, GeoSource};
 use crate::store::Db;
 
@@ -29,9 +29,15 @@ impl AppState {
         }
     }
 
-    /// Reads the environment and builds the clients: what a function's `main` calls.
+    /// Reads the environment and builds the clients: what a function of the JWT API calls
+    /// in its `main`.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        AppState::from_env_with(TokenKey::Required).await
+    }
+
+    /// Like [`AppState::from_env`], for a function that does or does not use tokens.
+    pub async fn from_env_with(token_key: TokenKey) -> Result<Self, ConfigError> {
+        let config = Config::from_env_with(token_key)?;
         let sdk = crate::aws::sdk_config(&config).await;
         let dynamodb = crate::aws::dynamodb(&sdk, &config);
         Ok(AppState::new(config, dynamodb))

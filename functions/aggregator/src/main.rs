@@ -4,12 +4,13 @@
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use pingoo::config::TokenKey;
 use pingoo::stats::aggregate::Aggregator;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pingoo::telemetry::init(pingoo::telemetry::mode_from_env());
-    let state = match pingoo::AppState::from_env().await {
+    let state = match pingoo::AppState::from_env_with(TokenKey::Unused).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!(error = %err, "refusing to start: bad configuration");

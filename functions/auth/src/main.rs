@@ -1,6 +1,11 @@
 //! Lambda entry for the auth function: state is built once per container.
 
+use pingoo::config::TokenKey;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pingoo::http::run_lambda(|state| async move { pingoo_auth::router(state) }).await
+    pingoo::http::run_lambda(TokenKey::Required, |state| async move {
+        pingoo_auth::router(state)
+    })
+    .await
 }

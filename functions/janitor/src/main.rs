@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use pingoo::config::TokenKey;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pingoo::telemetry::init(pingoo::telemetry::mode_from_env());
-    let state = match pingoo::AppState::from_env().await {
+    let state = match pingoo::AppState::from_env_with(TokenKey::Unused).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!(error = %err, "refusing to start: bad configuration");

@@ -14,6 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::config::TokenKey;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -83,14 +84,15 @@ fn on_panic(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// The whole `main` of an HTTP function: logging, configuration, clients, then the
 /// Lambda runtime loop. A configuration error stops the container with a clear log line.
-pub async fn run_lambda<F, Fut>(build: F) -> Result<(), lambda_http::Error>
+/// `token_key` says whether the function uses tokens (and so needs `JWT_SECRET`).
+pub async fn run_lambda<F, Fut>(token_key: TokenKey, build: F) -> Result<(), lambda_http::Error>
 where
     F: FnOnce(AppState) -> Fut,
     Fut: Future<Output = Router>,
 {
     let mode = crate::telemetry::mode_from_env();
     crate::telemetry::init(mode);
-    let state = match AppState::from_env().await {
+    let state = match AppState::from_env_with(token_key).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!(error = %err, "refusing to start: bad configuration");
