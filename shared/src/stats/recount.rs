@@ -21,7 +21,7 @@ use super::query::{Figures, days, figures_of, month_end, stored_figures};
 use super::sessions::Sessions;
 use super::sketch::Distinct;
 use crate::events::model::Event;
-use crate::store::{Db, EventFilter, EventRange, Item, StoreError};
+use crate::store::{Db, EventFilter, EventRange, Item, MAX_BUCKET_SESSIONS, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -69,8 +69,14 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
                 Touch::Add { sk, attr, by } => {
                     *f.counters.entry(sk).or_default().entry(attr).or_default() += by
                 }
+                // Capped as the aggregator caps it, so a rebuilt bucket stays under
+                // DynamoDB's item size on the busiest days.
                 Touch::Session { sk, session, at } => {
-                    f.sessions.entry(sk).or_default().record(session, at)
+                    f.sessions.entry(sk).or_default().record_capped(
+                        session,
+                        at,
+                        MAX_BUCKET_SESSIONS,
+                    );
                 }
                 Touch::Distinct { sk, of, hash } => {
                     let (sessions, addresses) = f.sketches.entry(sk).or_default();

@@ -70,9 +70,13 @@ impl Sessions {
     }
 
     /// Like [`Sessions::record`], but a new session is dropped once `max` are tracked.
-    pub fn record_capped(&mut self, hash: u64, at: u32, max: usize) {
+    /// Returns whether the event was recorded.
+    pub fn record_capped(&mut self, hash: u64, at: u32, max: usize) -> bool {
         if self.0.len() < max || self.0.binary_search_by_key(&hash, |s| s.hash).is_ok() {
             self.record(hash, at);
+            true
+        } else {
+            false
         }
     }
 
@@ -148,10 +152,10 @@ mod tests {
     #[test]
     fn a_full_bucket_still_updates_known_sessions() {
         let mut s = Sessions::default();
-        s.record_capped(1, 10, 2);
-        s.record_capped(2, 10, 2);
-        s.record_capped(3, 10, 2);
-        s.record_capped(1, 50, 2);
+        assert!(s.record_capped(1, 10, 2));
+        assert!(s.record_capped(2, 10, 2));
+        assert!(!s.record_capped(3, 10, 2));
+        assert!(s.record_capped(1, 50, 2));
         let t = s.totals();
         assert_eq!((t.sessions, t.bounces, t.duration_ms), (2, 1, 40));
     }

@@ -449,12 +449,24 @@ impl Db {
                 return Ok((version.unwrap_or(0), sessions.totals()));
             }
             let mut item = stored.clone();
+            let mut dropped = 0usize;
             for r in &pending {
-                sessions.record_capped(r.session, r.at, MAX_BUCKET_SESSIONS);
+                if !sessions.record_capped(r.session, r.at, MAX_BUCKET_SESSIONS) {
+                    dropped += 1;
+                }
                 let attr = marker_attr(r.shard);
                 if string(&item, &attr).is_none_or(|m| r.seq.as_str() > m) {
                     item.insert(attr, s(&r.seq));
                 }
+            }
+            if dropped > 0 {
+                // uv and pv still count these; bounce rate and duration leave them out.
+                tracing::warn!(
+                    pk,
+                    sk,
+                    dropped,
+                    "session bucket is full: new sessions are left out of bounce rate and duration"
+                );
             }
             let next = version.unwrap_or(0) + 1;
             item.extend(key(pk, sk));
