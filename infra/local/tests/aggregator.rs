@@ -484,7 +484,7 @@ async fn rebuild_restores_lost_counters_and_keeps_markers() {
     aggregator.apply(&records).await.unwrap();
     // An incident: a day's counters are lost and a week's are corrupted.
     let db = &w.app.state.db;
-    let pk = pingoo::stats::facts::partition(w.site.id, w.site.generation);
+    let pk = pingoo::stats::schema::partition(w.site.id, w.site.generation);
     for sk in ["D#20250930", "R#20250930#url", "S#20250930#1"] {
         db.client
             .delete_item()

@@ -108,6 +108,15 @@ async fn wait_for_events(app: &TestApp, site_id: u64, want: usize) -> Vec<Event>
     }
 }
 
+/// `scripts/test --quick` leaves the browser out.
+fn skipped() -> bool {
+    let skip = std::env::var_os("PINGOO_SKIP_BROWSER").is_some();
+    if skip {
+        eprintln!("PINGOO_SKIP_BROWSER is set (scripts/test --quick): browser test skipped");
+    }
+    skip
+}
+
 async fn visit(user_agent: Option<&str>) -> Vec<Event> {
     let app = TestApp::new(pingoo_local::app).await;
     let (token, _) = app.user("owner@example.com").await;
@@ -132,6 +141,9 @@ async fn visit(user_agent: Option<&str>) -> Vec<Event> {
 
 #[tokio::test]
 async fn a_desktop_visit_arrives_enriched() {
+    if skipped() {
+        return;
+    }
     let events = visit(Some(CHROME_LINUX)).await;
     // Beacons travel on separate connections: they may arrive in any order.
     let mut what: Vec<(String, String, String)> = events
@@ -173,6 +185,9 @@ async fn a_desktop_visit_arrives_enriched() {
 
 #[tokio::test]
 async fn headless_chromiums_own_agent_is_a_bot() {
+    if skipped() {
+        return;
+    }
     let events = visit(None).await;
     assert!(
         events[0].user_agent.contains("HeadlessChrome"),

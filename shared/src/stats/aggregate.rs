@@ -1,9 +1,17 @@
 //! The aggregator: turns a batch of events-stream records into counter updates.
 //!
 //! A batch is coalesced in memory: one write per item it touches, whatever the number of
-//! events (see `store::stats` for how each write is applied exactly once). The
-//! read-modify-write items (session buckets, sketches) go first; their figures are then
-//! copied into the counter items with the counters' own update.
+//! events (see [`apply`](super::apply) for how each write is applied exactly once). It is
+//! written in phases: the read-modify-write items (session buckets, sketches) first,
+//! whose figures are copied into the counter items; then the month items, then the week
+//! items, then the day and ranking items, so that at every instant a stored month is at
+//! least its weeks and a week at least its days.
+//!
+//! One item that cannot be written does not cost the batch: it is set aside (logged
+//! loudly, counted as `items_set_aside`), the rest is applied, and the handler reports
+//! the first record not applied everywhere, so Lambda retries from it (and bisects
+//! towards it) while everything before it is done. Records after a failed one are kept
+//! out of later phases, so the month ≥ week ≥ day order holds for them too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -11,11 +19,15 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
-use super::facts::{Of, SiteInfo, Touch, copy_target, partition, touches};
+use super::apply::{
+    Copy, CounterRecord, SessionRecord, apply_counters, apply_distinct, apply_sessions, padded_seq,
+};
+use super::facts::{Of, SiteInfo, Touch, touches};
+use super::schema::{copy_target, partition, write_phase};
 use crate::events::model::Event;
-use crate::store::{Copy, CounterRecord, Db, SessionRecord, StoreError, WriteMeter, padded_seq};
+use crate::store::{Db, StoreError, WriteMeter};
 
 /// One inserted event from the stream, with its record's sequence number.
 #[derive(Debug, Clone)]
@@ -33,10 +45,21 @@ pub struct BatchReport {
     pub counted: usize,
     pub items_written: u64,
     pub write_units: f64,
+    /// Items that could not be written this time (their records are retried).
+    pub items_set_aside: usize,
+}
+
+/// A batch applied only up to a record: the records before `first_not_applied` (an index
+/// into the batch's events) are applied everywhere, the rest only in part.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("batch applied up to record {first_not_applied} ({} items set aside)", report.items_set_aside)]
+pub struct PartialBatch {
+    pub report: BatchReport,
+    pub first_not_applied: usize,
 }
 
 /// How long a site's time zone, domain and generation are trusted.
-const SITE_TTL: Duration = Duration::from_secs(30);
+pub const SITE_TTL: Duration = Duration::from_secs(30);
 /// Items written at once.
 const PARALLEL: usize = 16;
 
@@ -79,32 +102,39 @@ impl Aggregator {
         &self.db
     }
 
-    /// The Lambda handler: applies the batch, or asks for all of it again (a retry is
-    /// harmless: every update is exactly-once).
+    /// The Lambda handler: applies the batch and reports the first record not applied
+    /// (Lambda retries from there; a retry is harmless: every update is exactly-once).
     pub async fn handle(&self, batch: StreamEvent) -> DynamoDbEventResponse {
         let events = inserted_events(&batch);
         let started = Instant::now();
         let mut response = DynamoDbEventResponse::default();
-        match self.apply(&events).await {
-            Ok(report) => tracing::info!(
+        let (report, first) = match self.apply(&events).await {
+            Ok(report) => (report, None),
+            Err(partial) => (partial.report, events.get(partial.first_not_applied)),
+        };
+        let latency_ms = started.elapsed().as_millis() as u64;
+        match first {
+            None => tracing::info!(
                 records = batch.records.len(),
                 counted = report.counted,
                 items_written = report.items_written,
                 write_units = report.write_units,
-                latency_ms = started.elapsed().as_millis() as u64,
+                latency_ms,
                 "batch aggregated"
             ),
-            Err(err) => {
-                tracing::error!(records = batch.records.len(), error = %err, "batch failed; it will be retried");
-                if let Some(first) = batch
-                    .records
-                    .iter()
-                    .find_map(|r| r.change.sequence_number.clone())
-                {
-                    let mut failure = DynamoDbBatchItemFailure::default();
-                    failure.item_identifier = Some(first);
-                    response.batch_item_failures.push(failure);
-                }
+            Some(first) => {
+                tracing::error!(
+                    records = batch.records.len(),
+                    counted = report.counted,
+                    items_written = report.items_written,
+                    items_set_aside = report.items_set_aside,
+                    retry_from = %first.seq,
+                    latency_ms,
+                    "batch partly applied; Lambda retries from the first record not applied"
+                );
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(first.seq.clone());
+                response.batch_item_failures.push(failure);
             }
         }
         response
@@ -125,160 +155,291 @@ impl Aggregator {
         Ok(info)
     }
 
-    /// Applies a batch of events in stream order.
-    pub async fn apply(&self, events: &[StreamedEvent]) -> Result<BatchReport, StoreError> {
+    /// Applies a batch of events in stream order, as far as it can (see [`PartialBatch`]).
+    pub async fn apply(&self, events: &[StreamedEvent]) -> Result<BatchReport, PartialBatch> {
         let mut placed = Vec::with_capacity(events.len());
-        for e in events {
-            let Some(site) = self.site(e.event.site_id, e.event.generation).await? else {
-                continue;
+        let mut cut = None;
+        for (index, e) in events.iter().enumerate() {
+            let site = match self.site(e.event.site_id, e.event.generation).await {
+                Ok(Some(site)) => site,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::error!(site_id = e.event.site_id, error = %err, "site lookup failed");
+                    cut = Some(index);
+                    break;
+                }
             };
             if e.event.generation < site.generation {
                 continue; // statistics cleared since
             }
-            placed.push((
-                crate::events::id::shard(e.event.id),
-                padded_seq(&e.seq),
-                &e.event,
+            placed.push(Placed {
+                index,
+                shard: crate::events::id::shard(e.event.id),
+                seq: padded_seq(&e.seq),
+                event: &e.event,
                 site,
-            ));
+            });
         }
         let meter = WriteMeter::default();
-        apply_placed(&self.db, &placed, &meter).await?;
-        Ok(BatchReport {
+        let outcome = apply_placed(&self.db, &placed, &meter).await;
+        let report = BatchReport {
             records: events.len(),
             counted: placed.len(),
             items_written: meter.writes(),
             write_units: meter.units(),
-        })
+            items_set_aside: outcome.set_aside,
+        };
+        match (cut, outcome.first_not_applied) {
+            (None, None) => Ok(report),
+            (a, b) => Err(PartialBatch {
+                report,
+                first_not_applied: a.into_iter().chain(b).min().unwrap_or(0),
+            }),
+        }
     }
+}
+
+/// One event matched with its site, its write shard and padded sequence number, and its
+/// index in the batch.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed<'a> {
+    pub index: usize,
+    pub shard: u64,
+    pub seq: String,
+    pub event: &'a Event,
+    pub site: SiteInfo,
+}
+
+/// What applying some placed events did.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// The index of the first event not applied to every item it touches.
+    pub first_not_applied: Option<usize>,
+    pub set_aside: usize,
 }
 
 type ItemId = (String, String);
 
-/// Applies events already matched with their site, each with its write shard and padded
-/// sequence number. Also used by recount with synthetic sequence numbers.
-pub(crate) async fn apply_placed(
+/// One item's records, each with its event's batch index.
+struct Job<R> {
+    records: Vec<(usize, R)>,
+}
+
+impl<R> Default for Job<R> {
+    fn default() -> Self {
+        Job {
+            records: Vec::new(),
+        }
+    }
+}
+
+impl<R: Clone> Job<R> {
+    fn all(&self) -> Vec<R> {
+        self.records.iter().map(|(_, r)| r.clone()).collect()
+    }
+    fn first(&self) -> Option<usize> {
+        self.records.iter().map(|(i, _)| *i).min()
+    }
+}
+
+/// Applies one counter item's records; when that fails for good (not a throttle or a
+/// conflict), finds by bisection the longest prefix of records that applies and applies
+/// it, so the record reported is the one that cannot be applied. `Err((i, error))`: the
+/// records before `i` are applied.
+async fn apply_isolating(
     db: &Db,
-    placed: &[(u64, String, &Event, SiteInfo)],
+    pk: &str,
+    sk: &str,
+    records: &[(usize, CounterRecord)],
+    copies: &[Copy],
     meter: &WriteMeter,
-) -> Result<(), StoreError> {
-    let mut counters: BTreeMap<ItemId, Vec<CounterRecord>> = BTreeMap::new();
-    let mut sessions: BTreeMap<ItemId, Vec<SessionRecord>> = BTreeMap::new();
-    let mut distinct: BTreeMap<ItemId, Vec<(Of, u64)>> = BTreeMap::new();
-    for (shard, seq, event, site) in placed {
-        let pk = partition(site.id, event.generation);
+) -> Result<(), (usize, StoreError)> {
+    let plain: Vec<CounterRecord> = records.iter().map(|(_, r)| r.clone()).collect();
+    let err = match apply_counters(db, pk, sk, &plain, copies, meter).await {
+        Ok(()) => return Ok(()),
+        Err(err) => err,
+    };
+    if err.is_retryable() || plain.len() < 2 {
+        return Err((0, err));
+    }
+    // plain[..good] applies, plain[..bad] does not.
+    let (mut good, mut bad) = (0, plain.len());
+    while bad - good > 1 {
+        let mid = good + (bad - good) / 2;
+        match apply_counters(db, pk, sk, &plain[..mid], &[], meter).await {
+            Ok(()) => good = mid,
+            Err(e) if e.is_retryable() => return Err((good, e)),
+            Err(_) => bad = mid,
+        }
+    }
+    Err((good, err))
+}
+
+fn lower(cut: &mut Option<usize>, index: Option<usize>) {
+    if let Some(i) = index {
+        *cut = Some(cut.map_or(i, |c| c.min(i)));
+    }
+}
+
+fn set_aside(pk: &str, sk: &str, records: usize, err: &StoreError) {
+    // A metric filter on this message feeds the StatsItemsSetAside alarm.
+    tracing::error!(
+        pk,
+        sk,
+        records,
+        retryable = err.is_retryable(),
+        error = %err,
+        metric = "StatsItemsSetAside",
+        "stats item set aside: its records are reported for a retry"
+    );
+}
+
+/// Applies placed events, in phases (see the module's doc). Also used by recount, with
+/// synthetic sequence numbers.
+pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMeter) -> Applied {
+    let mut counters: BTreeMap<ItemId, Job<CounterRecord>> = BTreeMap::new();
+    let mut sessions: BTreeMap<ItemId, Job<SessionRecord>> = BTreeMap::new();
+    let mut distinct: BTreeMap<ItemId, Job<(Of, u64)>> = BTreeMap::new();
+    for p in placed {
+        let pk = partition(p.site.id, p.event.generation);
         let mut adds: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-        for touch in touches(event, site) {
+        for touch in touches(p.event, &p.site) {
             match touch {
                 Touch::Add { sk, attr, by } => adds.entry(sk).or_default().push((attr, by)),
-                Touch::Session { sk, session, at } => sessions
-                    .entry((pk.clone(), sk))
-                    .or_default()
-                    .push(SessionRecord {
-                        shard: *shard,
-                        seq: seq.clone(),
-                        session,
-                        at,
-                    }),
+                Touch::Session { sk, session, at } => {
+                    sessions.entry((pk.clone(), sk)).or_default().records.push((
+                        p.index,
+                        SessionRecord {
+                            shard: p.shard,
+                            seq: p.seq.clone(),
+                            session,
+                            at,
+                        },
+                    ))
+                }
                 Touch::Distinct { sk, of, hash } => distinct
                     .entry((pk.clone(), sk))
                     .or_default()
-                    .push((of, hash)),
+                    .records
+                    .push((p.index, (of, hash))),
             }
         }
         for (sk, adds) in adds {
-            counters
-                .entry((pk.clone(), sk))
-                .or_default()
-                .push(CounterRecord {
-                    shard: *shard,
-                    seq: seq.clone(),
+            counters.entry((pk.clone(), sk)).or_default().records.push((
+                p.index,
+                CounterRecord {
+                    shard: p.shard,
+                    seq: p.seq.clone(),
                     adds,
-                });
+                },
+            ));
         }
     }
 
-    // Read-modify-write items first; collect what they copy into counter items. (Futures
-    // are built in loops, not closures, so the batch future stays `Send`.)
-    let mut session_jobs = Vec::with_capacity(sessions.len());
-    for ((pk, sk), records) in &sessions {
-        session_jobs.push(session_job(db, pk, sk, records, meter));
+    let mut out = Applied::default();
+    let mut cut: Option<usize> = None;
+
+    // Phase 1: read-modify-write items; collect what they copy into counter items.
+    // (Futures are built in loops, not closures, so the batch future stays `Send`.)
+    let mut jobs = Vec::with_capacity(sessions.len() + distinct.len());
+    for ((pk, sk), job) in &sessions {
+        let records = job.all();
+        jobs.push(futures::future::Either::Left(async move {
+            let result = apply_sessions(db, pk, sk, &records, meter).await;
+            (pk, sk, job.first(), records.len(), result)
+        }));
     }
-    let session_copies = futures::stream::iter(session_jobs)
-        .buffer_unordered(PARALLEL)
-        .try_collect::<Vec<_>>()
-        .await?;
-    let mut distinct_jobs = Vec::with_capacity(distinct.len());
-    for ((pk, sk), hashes) in &distinct {
-        distinct_jobs.push(distinct_job(db, pk, sk, hashes, meter));
+    for ((pk, sk), job) in &distinct {
+        let values = job.all();
+        jobs.push(futures::future::Either::Right(async move {
+            let result = apply_distinct(db, pk, sk, &values, meter).await;
+            (pk, sk, job.first(), values.len(), result)
+        }));
     }
-    let distinct_copies = futures::stream::iter(distinct_jobs)
+    let results: Vec<_> = futures::stream::iter(jobs)
         .buffer_unordered(PARALLEL)
-        .try_collect::<Vec<_>>()
-        .await?;
+        .collect()
+        .await;
     let mut copies: BTreeMap<ItemId, Vec<Copy>> = BTreeMap::new();
-    for (target, copy) in session_copies.into_iter().chain(distinct_copies).flatten() {
-        copies.entry(target).or_default().push(copy);
+    // The first record behind each counter item's copies (reported if they fail).
+    let mut copy_sources: BTreeMap<ItemId, usize> = BTreeMap::new();
+    for (pk, sk, first, records, result) in results {
+        match result {
+            Ok(copy) => {
+                if let Some((target, attr)) = copy_target(sk) {
+                    let id = (pk.clone(), target);
+                    if let Some(first) = first {
+                        let f = copy_sources.entry(id.clone()).or_insert(first);
+                        *f = (*f).min(first);
+                    }
+                    copies.entry(id).or_default().push(Copy { attr, copy });
+                }
+            }
+            Err(err) => {
+                set_aside(pk, sk, records, &err);
+                out.set_aside += 1;
+                lower(&mut cut, first);
+            }
+        }
     }
     for target in copies.keys() {
         counters.entry(target.clone()).or_default();
     }
 
-    let mut counter_jobs = Vec::with_capacity(counters.len());
-    for ((pk, sk), records) in &counters {
-        let copies = copies
-            .get(&(pk.clone(), sk.clone()))
-            .map_or(&[][..], Vec::as_slice);
-        counter_jobs.push(db.apply_counters(pk, sk, records, copies, meter));
+    // Phases 2-4: months, weeks, then days and rankings.
+    for phase in 0..=2u8 {
+        let mut jobs = Vec::new();
+        for ((pk, sk), job) in counters
+            .iter()
+            .filter(|((_, sk), _)| write_phase(sk) == phase)
+        {
+            let records: Vec<(usize, CounterRecord)> = job
+                .records
+                .iter()
+                .filter(|(i, _)| cut.is_none_or(|c| *i < c))
+                .cloned()
+                .collect();
+            let item_copies = copies
+                .get(&(pk.clone(), sk.clone()))
+                .map_or(&[][..], Vec::as_slice);
+            if records.is_empty() && item_copies.is_empty() {
+                continue;
+            }
+            let copy_first = copy_sources.get(&(pk.clone(), sk.clone())).copied();
+            jobs.push(async move {
+                let result = apply_isolating(db, pk, sk, &records, item_copies, meter).await;
+                let failed_at = match &result {
+                    Ok(()) => None,
+                    Err((at, _)) => records
+                        .get(*at)
+                        .map(|(i, _)| *i)
+                        .into_iter()
+                        .chain(copy_first)
+                        .min(),
+                };
+                (
+                    pk,
+                    sk,
+                    failed_at,
+                    records.len(),
+                    result.err().map(|(_, e)| e),
+                )
+            });
+        }
+        let results: Vec<_> = futures::stream::iter(jobs)
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        let mut next = cut;
+        for (pk, sk, failed_at, records, err) in results {
+            if let Some(err) = err {
+                set_aside(pk, sk, records, &err);
+                out.set_aside += 1;
+                lower(&mut next, failed_at);
+            }
+        }
+        cut = next;
     }
-    futures::stream::iter(counter_jobs)
-        .buffer_unordered(PARALLEL)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
-}
-
-async fn session_job(
-    db: &Db,
-    pk: &str,
-    sk: &str,
-    records: &[SessionRecord],
-    meter: &WriteMeter,
-) -> Result<Option<(ItemId, Copy)>, StoreError> {
-    let (version, totals) = db.apply_sessions(pk, sk, records, meter).await?;
-    Ok(copy_target(sk).map(|(target, attr)| {
-        (
-            (pk.to_owned(), target),
-            Copy {
-                attr,
-                version,
-                fields: vec![
-                    ("v", version),
-                    ("s", totals.sessions),
-                    ("b", totals.bounces),
-                    ("d", totals.duration_ms),
-                ],
-            },
-        )
-    }))
-}
-
-async fn distinct_job(
-    db: &Db,
-    pk: &str,
-    sk: &str,
-    values: &[(Of, u64)],
-    meter: &WriteMeter,
-) -> Result<Option<(ItemId, Copy)>, StoreError> {
-    let (version, visitors, addresses) = db.apply_distinct(pk, sk, values, meter).await?;
-    Ok(copy_target(sk).map(|(target, attr)| {
-        (
-            (pk.to_owned(), target),
-            Copy {
-                attr,
-                version,
-                fields: vec![("v", version), ("u", visitors), ("i", addresses)],
-            },
-        )
-    }))
+    out.first_not_applied = cut;
+    out
 }

@@ -10,9 +10,14 @@
 //!   screen, and of custom events by value;
 //! - bots only: `bot` and the `bot` ranking, by bot name.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
+use super::apply::MAX_KEY_BYTES;
+pub use super::schema::{Of, Window};
+use super::schema::{
+    attr, day_key, month_key, rank_attr, rank_key, session_key, sketch_key, week_key,
+};
 use super::sessions::bucket_of;
 use super::sketch::hash;
 use crate::events::model::Event;
@@ -103,94 +108,6 @@ impl From<&Site> for SiteInfo {
     }
 }
 
-/// The partition of a site generation's counters.
-pub fn partition(site_id: u64, generation: u64) -> String {
-    format!("{site_id}#{generation}")
-}
-
-pub fn day_key(day: NaiveDate) -> String {
-    format!("D#{}", day.format("%Y%m%d"))
-}
-pub fn week_key(day: NaiveDate) -> String {
-    format!("W#{}", monday_of(day).format("%Y%m%d"))
-}
-pub fn month_key(day: NaiveDate) -> String {
-    format!("M#{}", day.format("%Y%m"))
-}
-/// The ranking item a stat type lives in: the big ones (url, referrer, city, isp) each
-/// have their own, the small ones share `misc` so a batch writes fewer items.
-pub fn rank_key(day: NaiveDate, stat: StatType) -> String {
-    let item = match stat {
-        StatType::Url | StatType::Referrer | StatType::City | StatType::Isp => stat.as_str(),
-        _ => "misc",
-    };
-    format!("R#{}#{item}", day.format("%Y%m%d"))
-}
-
-/// The attribute of one ranking key: `<stat_type>:<key>`.
-pub fn rank_attr(stat: StatType, key: &str) -> String {
-    format!("{}:{key}", stat.as_str())
-}
-
-pub fn session_key(day: NaiveDate, bucket: u64) -> String {
-    format!("S#{}#{bucket}", day.format("%Y%m%d"))
-}
-
-/// What a distinct-count sketch counts: its attribute in the sketch item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Of {
-    /// `u`: session ids (visitors, as the original product counts them).
-    Sessions,
-    /// `i`: stored (anonymized) addresses.
-    Addresses,
-}
-
-impl Of {
-    pub fn attr(self) -> &'static str {
-        match self {
-            Of::Sessions => "u",
-            Of::Addresses => "i",
-        }
-    }
-}
-
-/// Over which window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    Day,
-    Week,
-    Month,
-}
-
-/// The item holding both sketches (sessions and addresses) of one window.
-pub fn sketch_key(window: Window, day: NaiveDate) -> String {
-    match window {
-        Window::Day => format!("X#D#{}", day.format("%Y%m%d")),
-        Window::Week => format!("X#W#{}", monday_of(day).format("%Y%m%d")),
-        Window::Month => format!("X#M#{}", day.format("%Y%m")),
-    }
-}
-
-/// Where the figures of a read-modify-write item are copied, so readers never read the
-/// big items: `(counter item, attribute)`. Session buckets copy their totals to the day
-/// (`b<bucket>`), sketch items their two counts to the day (`dx`), week (`wx`) or month
-/// (`mx`).
-pub fn copy_target(sk: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = sk.split('#').collect();
-    match parts.as_slice() {
-        ["S", day, bucket] => Some((format!("D#{day}"), format!("b{bucket}"))),
-        ["X", "D", day] => Some((format!("D#{day}"), "dx".into())),
-        ["X", "W", w] => Some((format!("W#{w}"), "wx".into())),
-        ["X", "M", m] => Some((format!("M#{m}"), "mx".into())),
-        _ => None,
-    }
-}
-
-pub fn monday_of(day: NaiveDate) -> NaiveDate {
-    day.checked_sub_days(Days::new(u64::from(day.weekday().num_days_from_monday())))
-        .unwrap_or(day)
-}
-
 /// One event's effect on one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Touch {
@@ -214,8 +131,17 @@ pub fn event_day(event: &Event, tz: Tz) -> NaiveDate {
     event_time(event).with_timezone(&tz).date_naive()
 }
 
-/// Longest ranking key kept (longer keys are cut at a character boundary).
-pub const MAX_KEY: usize = 256;
+/// `value` cut to at most `max` bytes, at a character boundary.
+pub fn truncate_bytes(value: &str, max: usize) -> &str {
+    if value.len() <= max {
+        return value;
+    }
+    let mut end = max;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
 
 fn add(sk: &str, attr: impl Into<String>) -> Touch {
     Touch::Add {
@@ -233,7 +159,7 @@ fn rank(day: NaiveDate, stat: StatType, key: &str) -> Touch {
     };
     add(
         &rank_key(day, stat),
-        rank_attr(stat, &crate::events::validate::truncate(key, MAX_KEY)),
+        rank_attr(stat, truncate_bytes(key, MAX_KEY_BYTES)),
     )
 }
 
@@ -253,15 +179,15 @@ pub fn touches(event: &Event, site: &SiteInfo) -> Vec<Touch> {
         } else {
             &event.bot_name
         };
-        return vec![add(&day_sk, "bot"), rank(day, StatType::Bot, name)];
+        return vec![add(&day_sk, attr::BOT), rank(day, StatType::Bot, name)];
     }
 
     let mut out = Vec::with_capacity(24);
     if event.event_type == "page_view" {
-        out.push(add(&day_sk, "pv"));
-        out.push(add(&day_sk, format!("h{:02}", local.hour())));
-        out.push(add(&week_key(day), "pv"));
-        out.push(add(&month_key(day), "pv"));
+        out.push(add(&day_sk, attr::PV));
+        out.push(add(&day_sk, attr::hour(local.hour())));
+        out.push(add(&week_key(day), attr::PV));
+        out.push(add(&month_key(day), attr::PV));
         out.push(rank(day, StatType::Url, &url_path(&event.url)));
         out.push(rank(
             day,
@@ -276,7 +202,7 @@ pub fn touches(event: &Event, site: &SiteInfo) -> Vec<Touch> {
         out.push(rank(day, StatType::Isp, &event.isp));
         out.push(rank(day, StatType::Screen, &event.screen));
     } else {
-        out.push(add(&day_sk, "ev"));
+        out.push(add(&day_sk, attr::EV));
         let value = if event.event_value.trim().is_empty() {
             &event.event_type
         } else {
@@ -393,28 +319,11 @@ mod tests {
     }
 
     #[test]
-    fn copy_targets() {
-        assert_eq!(
-            copy_target("S#20250915#3"),
-            Some(("D#20250915".into(), "b3".into()))
-        );
-        assert_eq!(
-            copy_target("X#W#20250915"),
-            Some(("W#20250915".into(), "wx".into()))
-        );
-        assert_eq!(
-            copy_target("X#D#20250915"),
-            Some(("D#20250915".into(), "dx".into()))
-        );
-        assert_eq!(copy_target("R#20250915#url"), None);
-        assert_eq!(copy_target("D#20250915"), None);
-    }
-
-    #[test]
-    fn weeks_start_on_monday() {
-        let sunday = NaiveDate::from_ymd_opt(2025, 9, 21).unwrap_or_default();
-        assert_eq!(week_key(sunday), "W#20250915");
-        let monday = NaiveDate::from_ymd_opt(2025, 9, 15).unwrap_or_default();
-        assert_eq!(week_key(monday), "W#20250915");
+    fn keys_are_cut_by_bytes_at_a_character_boundary() {
+        assert_eq!(truncate_bytes("abc", 2), "ab");
+        assert_eq!(truncate_bytes("长春市", 4), "长");
+        assert_eq!(truncate_bytes("长春市", 9), "长春市");
+        let long = "页".repeat(300);
+        assert!(truncate_bytes(&long, MAX_KEY_BYTES).len() <= MAX_KEY_BYTES);
     }
 }

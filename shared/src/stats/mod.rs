@@ -1,6 +1,8 @@
 //! Statistics: what the aggregator counts from the events stream, and how it is read.
 //!
 //! - [`facts`]: what one event adds (the single definition of every figure);
+//! - [`schema`]: the stats table's item families, keys, attributes and typed items;
+//! - [`apply`]: how each family is written exactly once per stream record;
 //! - [`aggregate`]: the stream handler, one coalesced write per item per batch;
 //! - [`query`]: summary and rankings from a fixed number of items;
 //! - [`service`]: the two endpoints' parameters and ownership checks;
@@ -8,9 +10,11 @@
 //! - [`sessions`], [`sketch`]: the compact per-day session table and distinct counts.
 
 pub mod aggregate;
+pub mod apply;
 pub mod facts;
 pub mod query;
 pub mod recount;
+pub mod schema;
 pub mod service;
 pub mod sessions;
 pub mod sketch;

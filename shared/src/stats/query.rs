@@ -6,12 +6,35 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
 
-use super::facts::{
-    Of, StatType, Window, day_key, month_key, partition, rank_key, sketch_key, week_key,
+use super::facts::StatType;
+use super::schema::{
+    self, CounterItem, Of, SketchItem, Window, attr, bucket_copy, day_key, field, month_key,
+    partition, rank_key, sketch_key, week_key,
 };
 use super::sessions::{BUCKETS, SessionTotals};
 use super::sketch::Distinct;
-use crate::store::{Db, Item, ReadCost, StoreError, copy_field, number};
+use crate::store::{Db, Item, ReadCost, StoreError};
+
+/// Counter items read in one batch, decoded (absent items are absent).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counters(pub HashMap<String, CounterItem>);
+
+impl Counters {
+    /// Decodes the counter items of a batch read; any malformed item is an error.
+    pub fn decode(pk: &str, items: &HashMap<String, Item>) -> Result<Counters, StoreError> {
+        let mut out = HashMap::new();
+        for (sk, item) in items {
+            if schema::Family::of(sk).map(schema::Family::kind) == Some(schema::Kind::Counter) {
+                out.insert(sk.clone(), CounterItem::decode(pk, sk, item)?);
+            }
+        }
+        Ok(Counters(out))
+    }
+
+    pub fn get(&self, sk: &str) -> Option<&CounterItem> {
+        self.0.get(sk)
+    }
+}
 
 /// Rows per ranking page (as the original product).
 pub const PAGE_SIZE: usize = 10;
@@ -31,33 +54,33 @@ pub struct DayFigures {
     pub hourly: [u64; 24],
 }
 
-fn count(item: &Item, attr: &str) -> u64 {
-    u64::try_from(number(item, attr)).unwrap_or(0)
+fn copy_field(item: &CounterItem, copy: &str, name: &str) -> u64 {
+    item.copy(copy).map_or(0, |c| c.get(name))
 }
 
 impl DayFigures {
-    pub fn from_item(item: Option<&Item>) -> DayFigures {
+    pub fn from_item(item: Option<&CounterItem>) -> DayFigures {
         let Some(item) = item else {
             return DayFigures::default();
         };
         let mut figures = DayFigures {
-            pv: count(item, "pv"),
-            event_count: count(item, "ev"),
-            bots: count(item, "bot"),
-            uv: copy_field(item, "dx", "u"),
-            ip_count: copy_field(item, "dx", "i"),
+            pv: item.count(attr::PV),
+            event_count: item.count(attr::EV),
+            bots: item.count(attr::BOT),
+            uv: copy_field(item, schema::DAY_SKETCH_COPY, field::VISITORS),
+            ip_count: copy_field(item, schema::DAY_SKETCH_COPY, field::ADDRESSES),
             ..DayFigures::default()
         };
         for b in 0..BUCKETS {
-            let attr = format!("b{b}");
+            let copy = bucket_copy(b);
             figures.sessions += SessionTotals {
-                sessions: copy_field(item, &attr, "s"),
-                bounces: copy_field(item, &attr, "b"),
-                duration_ms: copy_field(item, &attr, "d"),
+                sessions: copy_field(item, &copy, field::SESSIONS),
+                bounces: copy_field(item, &copy, field::BOUNCES),
+                duration_ms: copy_field(item, &copy, field::DURATION),
             };
         }
-        for (h, slot) in figures.hourly.iter_mut().enumerate() {
-            *slot = count(item, &format!("h{h:02}"));
+        for (h, slot) in (0u32..).zip(figures.hourly.iter_mut()) {
+            *slot = item.count(&attr::hour(h));
         }
         figures
     }
@@ -73,13 +96,25 @@ pub struct PeriodFigures {
 
 impl PeriodFigures {
     /// A week (`wx` copies) or month (`mx`) item.
-    pub fn from_item(item: Option<&Item>, copy: &str) -> PeriodFigures {
+    pub fn from_item(item: Option<&CounterItem>, copy: &str) -> PeriodFigures {
         item.map(|item| PeriodFigures {
-            pv: count(item, "pv"),
-            uv: copy_field(item, copy, "u"),
-            ip: copy_field(item, copy, "i"),
+            pv: item.count(attr::PV),
+            uv: copy_field(item, copy, field::VISITORS),
+            ip: copy_field(item, copy, field::ADDRESSES),
         })
         .unwrap_or_default()
+    }
+
+    /// Raised to at least `floor`: a window's figures are never below those of a part
+    /// of it. Every stored figure only grows, so each read is a lower bound of the truth,
+    /// and so is the larger of two; this keeps a read that raced a batch (the day item
+    /// already updated, the week's not yet read back) from showing "today 5, this week 3".
+    pub fn at_least(self, floor: PeriodFigures) -> PeriodFigures {
+        PeriodFigures {
+            pv: self.pv.max(floor.pv),
+            uv: self.uv.max(floor.uv),
+            ip: self.ip.max(floor.ip),
+        }
     }
 }
 
@@ -120,6 +155,16 @@ pub struct Summary {
     /// Only for a range: one point per day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily: Option<Vec<DailyPoint>>,
+}
+
+/// Adds a day to a window's floor: page views add up, distinct counts are at least the
+/// largest day's.
+fn add_part(sum: PeriodFigures, day: PeriodFigures) -> PeriodFigures {
+    PeriodFigures {
+        pv: sum.pv + day.pv,
+        uv: sum.uv.max(day.uv),
+        ip: sum.ip.max(day.ip),
+    }
 }
 
 pub fn bounce_rate(t: &SessionTotals) -> f64 {
@@ -167,9 +212,14 @@ pub async fn summary(
         }
     }
     let mut cost = ReadCost::default();
-    let items = db.stats_items(&pk, &sks, &mut cost).await?;
+    let raw = db.stats_items(&pk, &sks, &mut cost).await?;
+    let items = Counters::decode(&pk, &raw)?;
 
     let mut total = DayFigures::default();
+    // What the asked days show of `to`'s week and month: their figures floor those.
+    let (monday, month) = (schema::monday_of(to), (to.year(), to.month()));
+    let mut in_week = PeriodFigures::default();
+    let mut in_month = PeriodFigures::default();
     let mut daily = Vec::with_capacity(range.len());
     for d in &range {
         let f = DayFigures::from_item(items.get(&day_key(*d)));
@@ -184,6 +234,17 @@ pub async fn summary(
             total.uv = f.uv;
             total.ip_count = f.ip_count;
         }
+        let part = PeriodFigures {
+            pv: f.pv,
+            uv: f.uv,
+            ip: f.ip_count,
+        };
+        if schema::monday_of(*d) == monday {
+            in_week = add_part(in_week, part);
+        }
+        if (d.year(), d.month()) == month {
+            in_month = add_part(in_month, part);
+        }
         daily.push(DailyPoint {
             date: ymd(*d),
             pv: f.pv,
@@ -193,19 +254,22 @@ pub async fn summary(
     let (uv, ip_count) = if single {
         (total.uv, total.ip_count)
     } else {
-        let merged = |of: Of| -> Result<u64, StoreError> {
-            let mut sketch = Distinct::new();
-            for d in &range {
-                if let Some(item) = items.get(&sketch_key(Window::Day, *d)) {
-                    sketch.merge(&crate::store::sketch_of(item, of)?);
-                }
+        let mut sessions = Distinct::new();
+        let mut addresses = Distinct::new();
+        for d in &range {
+            let sk = sketch_key(Window::Day, *d);
+            if let Some(item) = raw.get(&sk) {
+                let item = SketchItem::decode(&pk, &sk, item)?;
+                sessions.merge(item.sketch(Of::Sessions));
+                addresses.merge(item.sketch(Of::Addresses));
             }
-            Ok(sketch.count())
-        };
-        (merged(Of::Sessions)?, merged(Of::Addresses)?)
+        }
+        (sessions.count(), addresses.count())
     };
-    let week = PeriodFigures::from_item(items.get(&week_key(to)), "wx");
-    let month = PeriodFigures::from_item(items.get(&month_key(to)), "mx");
+    let week = PeriodFigures::from_item(items.get(&week_key(to)), schema::WEEK_SKETCH_COPY)
+        .at_least(in_week);
+    let month = PeriodFigures::from_item(items.get(&month_key(to)), schema::MONTH_SKETCH_COPY)
+        .at_least(in_month);
     let summary = Summary {
         site_id,
         pv: total.pv,
@@ -254,15 +318,15 @@ pub struct Ranking {
 
 /// Every key of one stat type in a ranking item with its count, counts descending, ties
 /// by key.
-pub fn ranked(item: Option<&Item>, stat: StatType) -> Vec<KeyCount> {
-    let prefix = format!("{}:", stat.as_str());
+pub fn ranked(item: Option<&CounterItem>, stat: StatType) -> Vec<KeyCount> {
     let mut rows: Vec<KeyCount> = item
         .map(|item| {
-            item.keys()
-                .filter_map(|attr| {
-                    let key = attr.strip_prefix(&prefix)?;
-                    let count = count(item, attr);
-                    (count > 0).then(|| KeyCount {
+            item.numbers
+                .iter()
+                .filter_map(|(attr, count)| {
+                    let key = schema::rank_key_of(attr, stat)?;
+                    let count = u64::try_from(*count).ok().filter(|c| *c > 0)?;
+                    Some(KeyCount {
                         key: key.to_owned(),
                         count,
                     })
@@ -286,9 +350,10 @@ pub async fn ranking(
     let pk = partition(site_id, generation);
     let sk = rank_key(day, stat);
     let mut cost = ReadCost::default();
-    let items = db
+    let raw = db
         .stats_items(&pk, std::slice::from_ref(&sk), &mut cost)
         .await?;
+    let items = Counters::decode(&pk, &raw)?;
     let rows = ranked(items.get(&sk), stat);
     let total = rows.len();
     let list = rows
@@ -334,24 +399,24 @@ pub async fn stored_figures(
         }
     }
     let mut cost = ReadCost::default();
-    let items: HashMap<String, Item> = db.stats_items(&pk, &sks, &mut cost).await?;
-    Ok(figures_of(&items, days))
+    let raw = db.stats_items(&pk, &sks, &mut cost).await?;
+    Ok(figures_of(&Counters::decode(&pk, &raw)?, days))
 }
 
 /// The figures of `days` (and their weeks and months) that counter items give.
-pub fn figures_of(items: &HashMap<String, Item>, days: &[NaiveDate]) -> Figures {
+pub fn figures_of(items: &Counters, days: &[NaiveDate]) -> Figures {
     let mut figures = Figures::default();
     for d in days {
         figures
             .days
             .insert(*d, DayFigures::from_item(items.get(&day_key(*d))));
         figures.weeks.insert(
-            super::facts::monday_of(*d),
-            PeriodFigures::from_item(items.get(&week_key(*d)), "wx"),
+            schema::monday_of(*d),
+            PeriodFigures::from_item(items.get(&week_key(*d)), schema::WEEK_SKETCH_COPY),
         );
         figures.months.insert(
             (d.year(), d.month()),
-            PeriodFigures::from_item(items.get(&month_key(*d)), "mx"),
+            PeriodFigures::from_item(items.get(&month_key(*d)), schema::MONTH_SKETCH_COPY),
         );
         for t in StatType::ALL {
             figures
@@ -393,19 +458,16 @@ mod tests {
 
     #[test]
     fn rankings_sort_by_count_then_key() {
-        let mut item = Item::new();
+        let mut item = CounterItem::default();
         for (k, c) in [
-            ("url:/b", "2"),
-            ("url:/a", "2"),
-            ("url:/c", "5"),
-            ("os:Linux", "9"),
-            ("q0", "9"),
-            ("v", "1"),
+            ("url:/b", 2),
+            ("url:/a", 2),
+            ("url:/c", 5),
+            ("os:Linux", 9),
+            ("urlx:/d", 9),
+            ("pv", 1),
         ] {
-            item.insert(
-                k.into(),
-                aws_sdk_dynamodb::types::AttributeValue::N(c.into()),
-            );
+            item.numbers.insert(k.into(), c);
         }
         let keys: Vec<_> = ranked(Some(&item), StatType::Url)
             .into_iter()

@@ -11,17 +11,19 @@
 //! applied are never applied again. Run it when the aggregator has caught up (iterator
 //! age near zero); events still in flight on the stream would be counted twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::facts::{Of, SiteInfo, Touch, copy_target, monday_of, partition, touches};
-use super::query::{Figures, days, figures_of, month_end, stored_figures};
-use super::sessions::Sessions;
-use super::sketch::Distinct;
+use super::apply::MAX_BUCKET_SESSIONS;
+use super::facts::{SiteInfo, Touch, touches};
+use super::query::{Counters, Figures, days, figures_of, month_end, stored_figures};
+use super::schema::{
+    self, CounterItem, Family, Kind, Markers, Of, SessionItem, SketchItem, copy_target, monday_of,
+    partition,
+};
 use crate::events::model::Event;
-use crate::store::{Db, EventFilter, EventRange, Item, MAX_BUCKET_SESSIONS, StoreError};
+use crate::store::{Db, EventFilter, EventRange, Item, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -55,10 +57,9 @@ pub enum RecountError {
 /// Items as the aggregator would have built them from nothing.
 #[derive(Debug, Default)]
 struct Folded {
-    counters: BTreeMap<String, BTreeMap<String, i64>>,
-    sessions: BTreeMap<String, Sessions>,
-    /// Sessions and addresses sketches per sketch item.
-    sketches: BTreeMap<String, (Distinct, Distinct)>,
+    counters: BTreeMap<String, CounterItem>,
+    sessions: BTreeMap<String, SessionItem>,
+    sketches: BTreeMap<String, SketchItem>,
 }
 
 fn fold(events: &[Event], site: &SiteInfo) -> Folded {
@@ -67,145 +68,96 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
         for touch in touches(event, site) {
             match touch {
                 Touch::Add { sk, attr, by } => {
-                    *f.counters.entry(sk).or_default().entry(attr).or_default() += by
+                    *f.counters
+                        .entry(sk)
+                        .or_default()
+                        .numbers
+                        .entry(attr)
+                        .or_default() += by
                 }
                 // Capped as the aggregator caps it, so a rebuilt bucket stays under
                 // DynamoDB's item size on the busiest days.
                 Touch::Session { sk, session, at } => {
-                    f.sessions.entry(sk).or_default().record_capped(
+                    f.sessions.entry(sk).or_default().sessions.record_capped(
                         session,
                         at,
                         MAX_BUCKET_SESSIONS,
                     );
                 }
                 Touch::Distinct { sk, of, hash } => {
-                    let (sessions, addresses) = f.sketches.entry(sk).or_default();
+                    let item = f.sketches.entry(sk).or_default();
                     match of {
-                        Of::Sessions => sessions.insert(hash),
-                        Of::Addresses => addresses.insert(hash),
+                        Of::Sessions => item.sessions.insert(hash),
+                        Of::Addresses => item.addresses.insert(hash),
                     };
                 }
             }
         }
     }
+    for counter in f.counters.values_mut() {
+        fit(&mut counter.numbers);
+    }
     f
 }
 
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-/// Ranking items must stay under DynamoDB's 400 KB: past [`FULL`] bytes the smallest keys
-/// are counted under `<stat_type>:(other)`, as the aggregator does with late keys.
-const FULL: usize = 350_000;
-
-fn fit(attrs: &BTreeMap<String, i64>) -> Vec<(String, i64)> {
-    let size: usize = attrs.keys().map(|a| a.len() + 8).sum();
-    if size <= FULL {
-        return attrs.iter().map(|(a, v)| (a.clone(), *v)).collect();
+/// Ranking items must stay within the aggregator's byte budget: past it the smallest
+/// keys are counted under `<stat_type>:(other)`, as the aggregator does with late keys.
+fn fit(attrs: &mut BTreeMap<String, i64>) {
+    let size: usize = attrs.keys().map(|a| schema::items::counter_budget(a)).sum();
+    if size <= super::apply::RANKING_BUDGET {
+        return;
     }
-    let mut by_count: Vec<(&String, &i64)> = attrs.iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let mut kept = Vec::new();
-    let mut others: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_count: Vec<(String, i64)> = std::mem::take(attrs).into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    // Room for the `(other)` keys themselves.
+    let reserve: usize = StatReserve::BYTES;
     let mut used = 0;
     for (attr, value) in by_count {
-        match attr.split_once(':') {
-            Some((stat, _)) if used + attr.len() + 8 > FULL => {
-                *others
-                    .entry(format!("{stat}:{}", crate::store::OTHER))
-                    .or_default() += value;
+        let cost = schema::items::counter_budget(&attr);
+        match schema::other_attr(&attr) {
+            Some(other) if used + cost + reserve > super::apply::RANKING_BUDGET => {
+                *attrs.entry(other).or_default() += value;
             }
             _ => {
-                used += attr.len() + 8;
-                kept.push((attr.clone(), *value));
+                used += cost;
+                *attrs.entry(attr).or_default() += value;
             }
         }
     }
-    for (attr, value) in others {
-        match kept.iter_mut().find(|(a, _)| *a == attr) {
-            Some((_, v)) => *v += value,
-            None => kept.push((attr, value)),
-        }
-    }
-    kept
 }
 
-/// The folded state as stored items; `version` gives each read-modify-write item its new
-/// version, `markers` are set on every counter item and session bucket.
-fn items(
-    f: &Folded,
-    pk: &str,
-    version: &dyn Fn(&str) -> u64,
-    markers: &Item,
-) -> BTreeMap<String, Item> {
-    let base = |sk: &str| -> Item {
-        let mut item = HashMap::from([
-            ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
-            ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
-        ]);
-        item.extend(markers.clone());
-        item
-    };
-    let mut out: BTreeMap<String, Item> = BTreeMap::new();
-    for (sk, attrs) in &f.counters {
-        let item = out.entry(sk.clone()).or_insert_with(|| base(sk));
-        for (attr, value) in fit(attrs) {
-            item.insert(attr, n(value));
-        }
-    }
-    let copy = |sk: &str, fields: Vec<(&str, u64)>, out: &mut BTreeMap<String, Item>| {
+/// Bytes kept free for the `(other)` key of every stat type.
+struct StatReserve;
+impl StatReserve {
+    const BYTES: usize = 11 * 40;
+}
+
+/// Gives the folded state its copies, versions and markers, as a rebuild stores it.
+fn finish(f: &mut Folded, version: &dyn Fn(&str) -> u64, markers: &Markers) {
+    let mut copies: Vec<(String, String, schema::CopyFields)> = Vec::new();
+    for (sk, item) in &mut f.sessions {
+        item.version = version(sk);
+        item.markers = markers.clone();
         if let Some((target, attr)) = copy_target(sk) {
-            let map = fields
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), n(v)))
-                .collect();
-            out.entry(target.clone())
-                .or_insert_with(|| base(&target))
-                .insert(attr, AttributeValue::M(map));
+            copies.push((target, attr, item.copy()));
         }
-    };
-    for (sk, sessions) in &f.sessions {
-        let v = version(sk);
-        let t = sessions.totals();
-        let mut item = base(sk);
-        item.insert("v".into(), n(v));
-        item.insert("s".into(), AttributeValue::B(sessions.to_bytes().into()));
-        out.insert(sk.clone(), item);
-        copy(
-            sk,
-            vec![
-                ("v", v),
-                ("s", t.sessions),
-                ("b", t.bounces),
-                ("d", t.duration_ms),
-            ],
-            &mut out,
-        );
     }
-    for (sk, (sessions, addresses)) in &f.sketches {
-        let v = version(sk);
-        let item = HashMap::from([
-            ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
-            ("sk".to_owned(), AttributeValue::S(sk.clone())),
-            ("v".to_owned(), n(v)),
-            (
-                Of::Sessions.attr().to_owned(),
-                AttributeValue::B(sessions.to_bytes().into()),
-            ),
-            (
-                Of::Addresses.attr().to_owned(),
-                AttributeValue::B(addresses.to_bytes().into()),
-            ),
-        ]);
-        out.insert(sk.clone(), item);
-        copy(
-            sk,
-            vec![("v", v), ("u", sessions.count()), ("i", addresses.count())],
-            &mut out,
-        );
+    for (sk, item) in &mut f.sketches {
+        item.version = version(sk);
+        if let Some((target, attr)) = copy_target(sk) {
+            copies.push((target, attr, item.copy()));
+        }
     }
-    out
+    for (target, attr, copy) in copies {
+        f.counters
+            .entry(target)
+            .or_default()
+            .copies
+            .insert(attr, copy);
+    }
+    for item in f.counters.values_mut() {
+        item.markers = markers.clone();
+    }
 }
 
 fn differences(expected: &Figures, stored: &Figures) -> Vec<String> {
@@ -280,13 +232,12 @@ pub async fn recount(
         filter: EventFilter::default(),
     };
     let events = db.all_events(&range).await?;
-    let folded = fold(&events, &info);
     let pk = partition(site_id, site.generation);
     let wanted = days(from, to);
+    let mut expected_items = fold(&events, &info);
+    finish(&mut expected_items, &|_| 1, &Markers::new());
     let expected = figures_of(
-        &items(&folded, &pk, &|_| 1, &Item::new())
-            .into_iter()
-            .collect(),
+        &Counters(expected_items.counters.into_iter().collect()),
         &wanted,
     );
     let stored = stored_figures(db, site_id, site.generation, &wanted).await?;
@@ -301,103 +252,68 @@ pub async fn recount(
         return Ok(report);
     }
 
-    // Every stored item of the widened range, by family.
-    let ymd = |d: NaiveDate| d.format("%Y%m%d").to_string();
-    let ym = |d: NaiveDate| d.format("%Y%m").to_string();
-    let mut existing: Vec<Item> = Vec::new();
-    for (lo, hi) in [
-        (
-            format!("D#{}", ymd(wide_from)),
-            format!("D#{}", ymd(wide_to)),
-        ),
-        (
-            format!("R#{}", ymd(wide_from)),
-            format!("R#{}~", ymd(wide_to)),
-        ),
-        (
-            format!("S#{}", ymd(wide_from)),
-            format!("S#{}~", ymd(wide_to)),
-        ),
-        (
-            format!("U#D#{}", ymd(wide_from)),
-            format!("U#D#{}", ymd(wide_to)),
-        ),
-        (
-            format!("I#D#{}", ymd(wide_from)),
-            format!("I#D#{}", ymd(wide_to)),
-        ),
-        (
-            format!("W#{}", ymd(wide_from)),
-            format!("W#{}", ymd(wide_to)),
-        ),
-        (
-            format!("U#W#{}", ymd(wide_from)),
-            format!("U#W#{}", ymd(wide_to)),
-        ),
-        (
-            format!("I#W#{}", ymd(wide_from)),
-            format!("I#W#{}", ymd(wide_to)),
-        ),
-        (format!("M#{}", ym(wide_from)), format!("M#{}", ym(wide_to))),
-        (
-            format!("U#M#{}", ym(wide_from)),
-            format!("U#M#{}", ym(wide_to)),
-        ),
-        (
-            format!("I#M#{}", ym(wide_from)),
-            format!("I#M#{}", ym(wide_to)),
-        ),
-    ] {
-        existing.extend(db.stats_range(&pk, &lo, &hi).await?);
-    }
-    let mut markers = Item::new();
-    let mut versions: HashMap<String, u64> = HashMap::new();
-    for item in &existing {
-        let sk = match item.get("sk") {
-            Some(AttributeValue::S(sk)) => sk.clone(),
-            _ => continue,
-        };
-        for (attr, value) in item {
-            if attr.len() == 2
-                && attr.starts_with('q')
-                && let AttributeValue::S(seq) = value
-            {
-                let newer = match markers.get(attr) {
-                    Some(AttributeValue::S(m)) => seq > m,
-                    _ => true,
-                };
-                if newer {
-                    markers.insert(attr.clone(), value.clone());
+    // Every stored item of the widened range, family by family. Only their markers
+    // and versions are kept (leniently: a rebuild is how corrupted items are repaired).
+    let mut existing: Vec<(String, Family)> = Vec::new();
+    let mut markers = Markers::new();
+    let mut versions: BTreeMap<String, u64> = BTreeMap::new();
+    for family in Family::ALL {
+        let (lo, hi) = family.range(wide_from, wide_to);
+        for item in db.stats_range(&pk, &lo, &hi).await? {
+            let Some(sk) = schema::items::sk_of(&item).map(str::to_owned) else {
+                continue;
+            };
+            let (found, version) = schema::items::markers_and_version(&item);
+            for (shard, seq) in found {
+                let m = markers.entry(shard).or_default();
+                if seq > *m {
+                    *m = seq;
                 }
             }
+            versions.insert(sk.clone(), version);
+            existing.push((sk, family));
         }
-        versions.insert(
-            sk,
-            u64::try_from(crate::store::number(item, "v")).unwrap_or(0),
-        );
     }
     let version = |sk: &str| versions.get(sk).copied().unwrap_or(0) + 1;
-    let mut rebuilt = items(&folded, &pk, &version, &markers);
-    // Items with nothing left to count keep their markers, and their version moves on.
-    for item in &existing {
-        if let Some(AttributeValue::S(sk)) = item.get("sk")
-            && !rebuilt.contains_key(sk)
-        {
-            let mut empty = HashMap::from([
-                ("pk".to_owned(), AttributeValue::S(pk.clone())),
-                ("sk".to_owned(), AttributeValue::S(sk.clone())),
-            ]);
-            if sk.starts_with(['S', 'X']) {
-                empty.insert("v".into(), n(version(sk)));
-            }
-            if !sk.starts_with('X') {
-                empty.extend(markers.clone());
-            }
-            rebuilt.insert(sk.clone(), empty);
-        }
+    let mut rebuilt = fold(&events, &info);
+    finish(&mut rebuilt, &version, &markers);
+    let mut items: BTreeMap<String, Item> = BTreeMap::new();
+    for (sk, item) in &rebuilt.counters {
+        items.insert(sk.clone(), item.encode(&pk, sk));
     }
-    report.items_written = rebuilt.len();
-    db.put_stats_items(rebuilt.into_values().collect()).await?;
+    for (sk, item) in &rebuilt.sessions {
+        items.insert(sk.clone(), item.encode(&pk, sk));
+    }
+    for (sk, item) in &rebuilt.sketches {
+        items.insert(sk.clone(), item.encode(&pk, sk));
+    }
+    // Items with nothing left to count keep their markers, and their version moves on.
+    for (sk, family) in &existing {
+        if items.contains_key(sk) {
+            continue;
+        }
+        let empty = match family.kind() {
+            Kind::Counter => CounterItem {
+                markers: markers.clone(),
+                ..CounterItem::default()
+            }
+            .encode(&pk, sk),
+            Kind::Sessions => SessionItem {
+                version: version(sk),
+                markers: markers.clone(),
+                ..SessionItem::default()
+            }
+            .encode(&pk, sk),
+            Kind::Sketch => SketchItem {
+                version: version(sk),
+                ..SketchItem::default()
+            }
+            .encode(&pk, sk),
+        };
+        items.insert(sk.clone(), empty);
+    }
+    report.items_written = items.len();
+    db.put_stats_items(items.into_values().collect()).await?;
     Ok(report)
 }
 

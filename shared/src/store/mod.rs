@@ -25,17 +25,20 @@ pub use events::{EventFilter, EventRange, partition as event_partition};
 pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
 pub use sites::SiteChanges;
-pub use stats::{
-    Copy, CounterRecord, MAX_BUCKET_SESSIONS, OTHER, ReadCost, SessionRecord, WriteMeter,
-    copy_field, number, padded_seq, sketch_of,
-};
+pub use stats::{Condition, Outcome, ReadCost, Update, WriteMeter};
 
 pub type Item = HashMap<String, AttributeValue>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("DynamoDB {op} failed: {detail}")]
-    Dynamo { op: &'static str, detail: String },
+    Dynamo {
+        op: &'static str,
+        detail: String,
+        /// Throttling, a server error, a timeout or a lost connection: the same request
+        /// may succeed later. Otherwise (a validation error, say) it never will.
+        retryable: bool,
+    },
     #[error("stored item is malformed: {0}")]
     Malformed(String),
     #[error("a transaction kept conflicting with concurrent writes")]
@@ -45,13 +48,58 @@ pub enum StoreError {
 impl StoreError {
     fn dynamo<E, R>(op: &'static str) -> impl FnOnce(SdkError<E, R>) -> StoreError
     where
-        E: std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        move |err| StoreError::Dynamo {
-            op,
-            detail: DisplayErrorContext(&err).to_string(),
+        move |err| {
+            let retryable = match &err {
+                SdkError::ServiceError(_) => matches!(
+                    err.code(),
+                    Some(
+                        "ProvisionedThroughputExceededException"
+                            | "ThrottlingException"
+                            | "RequestLimitExceeded"
+                            | "InternalServerError"
+                            | "InternalFailure"
+                            | "ServiceUnavailable"
+                            | "TransactionConflictException"
+                            | "LimitExceededException"
+                    )
+                ),
+                SdkError::ConstructionFailure(_) => false,
+                _ => true,
+            };
+            StoreError::Dynamo {
+                op,
+                detail: DisplayErrorContext(&err).to_string(),
+                retryable,
+            }
         }
+    }
+
+    /// Whether the same operation may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Dynamo { retryable, .. } => *retryable,
+            StoreError::Contention => true,
+            StoreError::Malformed(_) => false,
+        }
+    }
+}
+
+/// Sleeps before retry `attempt` (1, 2, …): exponential from 20 ms, capped at 640 ms,
+/// with up to 50 % jitter so concurrent retries spread out.
+pub(crate) async fn backoff(attempt: u32) {
+    let base = 20u64 << attempt.clamp(1, 6).saturating_sub(1);
+    let mut jitter = [0u8; 2];
+    crate::ids::fill_random(&mut jitter);
+    let extra = u64::from(u16::from_le_bytes(jitter)) % (base / 2 + 1);
+    tokio::time::sleep(Duration::from_millis(base + extra)).await;
+}
+
+impl From<crate::stats::schema::SchemaError> for StoreError {
+    fn from(err: crate::stats::schema::SchemaError) -> Self {
+        StoreError::Malformed(err.to_string())
     }
 }
 

@@ -1,0 +1,466 @@
+//! How each family of stats items is applied exactly once per stream record (the
+//! mechanics of a single DynamoDB call are in `store::stats`, the keys and attributes in
+//! [`schema`](super::schema)).
+//!
+//! - **Counter items** (day, week, month, ranking) change by `ADD`. Each keeps, per events
+//!   write shard `s` (the events partition `site#generation#s`, whose records reach the
+//!   stream in order), the last applied sequence number. An update first assumes its
+//!   records are all new (`q<s> < first`); if DynamoDB says otherwise it returns the
+//!   stored item, the records already applied are dropped and the rest is applied on
+//!   condition that the markers are still what was read.
+//! - **Read-modify-write items** (session buckets, sketches) are read consistently,
+//!   changed in memory and put back on condition that their version `v` is unchanged.
+//!   Session buckets also keep markers; sketches need none (inserting a value twice
+//!   changes nothing).
+//!
+//! What readers need of a read-modify-write item (session totals, distinct counts) is
+//! copied into a counter item as a map `{v, …}`, set only when its version is newer than
+//! the copy there, so readers only ever read small counter items.
+//!
+//! Ranking items stay under DynamoDB's 400 KB by bytes: once a write shows an item past
+//! [`FULL_HINT_BYTES`] it is marked full (`f`), and from then on every update goes through
+//! the stored item, admitting new keys only while all its keys, with counters of up to
+//! 12 digits, fit in [`RANKING_BUDGET`]; the rest count as `(other)`. One update adds at
+//! most [`MAX_ATTRS`] keys of at most [`MAX_KEY_BYTES`], so an item marked at 150 KB has
+//! room for many concurrent unaware writers before the hard limit.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::schema::{
+    self, CopyFields, CounterItem, Family, Markers, SessionItem, SketchItem, attr, items::Item,
+};
+use crate::store::{Condition, Db, Outcome, StoreError, Update, WriteMeter};
+
+/// Distinct attributes changed by one counter update (keeps expressions under 4 KB).
+pub const MAX_ATTRS: usize = 100;
+/// Longest ranking key kept, in bytes (longer keys are cut at a character boundary).
+pub const MAX_KEY_BYTES: usize = 200;
+/// Write size (from the consumed write units) at which a ranking item is marked full.
+pub const FULL_HINT_BYTES: usize = 150 * 1024;
+/// Most bytes a ranking item's keys may take with their counters at 12 digits.
+pub const RANKING_BUDGET: usize = 300_000;
+/// Attempts of one item's update before it is given up for this batch.
+const ATTEMPTS: u32 = 12;
+/// Sessions one bucket tracks (20 bytes each: ~300 KB of the 400 KB item limit), so a
+/// site's day tracks up to `BUCKETS` × 15,000 sessions for bounce rate and duration;
+/// later sessions of a busier day still count as visitors (sketches) but not there.
+pub const MAX_BUCKET_SESSIONS: usize = 15_000;
+
+/// Sequence numbers compare as zero-padded strings.
+pub fn padded_seq(seq: &str) -> String {
+    format!("{seq:0>40}")
+}
+
+/// One stream record's additions to one counter item.
+#[derive(Debug, Clone)]
+pub struct CounterRecord {
+    pub shard: u64,
+    /// Padded ([`padded_seq`]).
+    pub seq: String,
+    pub adds: Vec<(String, i64)>,
+}
+
+/// One stream record's event in one session bucket.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub shard: u64,
+    pub seq: String,
+    pub session: u64,
+    pub at: u32,
+}
+
+/// Figures of a read-modify-write item, copied into a counter item's `attr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copy {
+    pub attr: String,
+    pub copy: CopyFields,
+}
+
+fn applied(marker: Option<&String>, seq: &str) -> bool {
+    marker.is_some_and(|m| seq <= m.as_str())
+}
+
+fn decode_counter(pk: &str, sk: &str, item: &Item) -> Result<CounterItem, StoreError> {
+    CounterItem::decode(pk, sk, item).map_err(StoreError::from)
+}
+
+/// Applies counter records (in stream order) and copies to one counter item, exactly
+/// once per record.
+pub async fn apply_counters(
+    db: &Db,
+    pk: &str,
+    sk: &str,
+    records: &[CounterRecord],
+    copies: &[Copy],
+    meter: &WriteMeter,
+) -> Result<(), StoreError> {
+    // Split into runs of records that change at most MAX_ATTRS attributes; each run
+    // extends the applied prefix, so the markers stay right between runs.
+    let mut runs: Vec<&[CounterRecord]> = Vec::new();
+    let mut start = 0;
+    let mut attrs: HashSet<&str> = HashSet::new();
+    for (i, r) in records.iter().enumerate() {
+        let new = r
+            .adds
+            .iter()
+            .filter(|(a, _)| !attrs.contains(a.as_str()))
+            .count();
+        if attrs.len() + new > MAX_ATTRS && i > start {
+            runs.push(&records[start..i]);
+            start = i;
+            attrs.clear();
+        }
+        attrs.extend(r.adds.iter().map(|(a, _)| a.as_str()));
+    }
+    runs.push(&records[start..]);
+    let last = runs.len() - 1;
+    for (i, run) in runs.into_iter().enumerate() {
+        let copies = if i == last { copies } else { &[] };
+        apply_counter_run(db, pk, sk, run, copies, meter).await?;
+    }
+    Ok(())
+}
+
+/// Where each added attribute goes: itself, or its `(other)` once the ranking item has no
+/// room for new keys. Returns the sums and whether the item is (now) full.
+fn placed_sums(
+    known: Option<&CounterItem>,
+    pending: &[&CounterRecord],
+    force_full: bool,
+) -> (BTreeMap<String, i64>, bool) {
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    let Some(known) = known else {
+        for r in pending {
+            for (a, by) in &r.adds {
+                *sums.entry(a.clone()).or_default() += by;
+            }
+        }
+        return (sums, false);
+    };
+    let mut budget: usize = known
+        .numbers
+        .keys()
+        .map(|n| schema::items::counter_budget(n))
+        .sum();
+    let mut full = force_full || budget >= RANKING_BUDGET;
+    let mut admitted: HashSet<String> = HashSet::new();
+    for r in pending {
+        for (a, by) in &r.adds {
+            let target = match schema::other_attr(a) {
+                Some(other) if !known.numbers.contains_key(a) && !admitted.contains(a) => {
+                    let cost = schema::items::counter_budget(a);
+                    if !full && budget + cost <= RANKING_BUDGET {
+                        budget += cost;
+                        admitted.insert(a.clone());
+                        a.clone()
+                    } else {
+                        full = true;
+                        if !known.numbers.contains_key(&other) && admitted.insert(other.clone()) {
+                            budget += schema::items::counter_budget(&other);
+                        }
+                        other
+                    }
+                }
+                _ => a.clone(),
+            };
+            *sums.entry(target).or_default() += by;
+        }
+    }
+    (sums, full)
+}
+
+async fn apply_counter_run(
+    db: &Db,
+    pk: &str,
+    sk: &str,
+    records: &[CounterRecord],
+    copies: &[Copy],
+    meter: &WriteMeter,
+) -> Result<(), StoreError> {
+    let ranking = Family::of(sk) == Some(Family::Ranking);
+    // None: assume nothing was applied yet; Some: the stored item as last seen.
+    let mut known: Option<CounterItem> = None;
+    let mut refused_as_too_large = false;
+    for attempt in 1..=ATTEMPTS {
+        let pending: Vec<&CounterRecord> = records
+            .iter()
+            .filter(|r| {
+                known
+                    .as_ref()
+                    .is_none_or(|k| !applied(k.markers.get(&r.shard), &r.seq))
+            })
+            .collect();
+        let due: Vec<&Copy> = copies
+            .iter()
+            .filter(|c| {
+                known.as_ref().is_none_or(|k| {
+                    k.copy(&c.attr)
+                        .is_none_or(|stored| c.copy.version > stored.version)
+                })
+            })
+            .collect();
+        if pending.is_empty() && due.is_empty() {
+            return Ok(());
+        }
+
+        let mut update = Update::default();
+        let (sums, full) = placed_sums(known.as_ref(), &pending, refused_as_too_large);
+        update.add = sums.into_iter().filter(|(_, by)| *by != 0).collect();
+        if full && known.as_ref().is_some_and(|k| !k.full) {
+            update
+                .set
+                .push((attr::FULL.to_owned(), AttributeValue::Bool(true)));
+        }
+        if ranking && known.is_none() {
+            // Once marked full, go through the stored item (the condition returns it).
+            update.conditions.push(Condition::Absent {
+                attr: attr::FULL.to_owned(),
+            });
+        }
+        let mut shards: BTreeMap<u64, (&str, &str)> = BTreeMap::new();
+        for r in &pending {
+            let e = shards.entry(r.shard).or_insert((&r.seq, &r.seq));
+            e.0 = e.0.min(r.seq.as_str());
+            e.1 = e.1.max(r.seq.as_str());
+        }
+        for (shard, (first, last)) in &shards {
+            let marker = attr::marker(*shard);
+            update
+                .set
+                .push((marker.clone(), AttributeValue::S((*last).to_owned())));
+            update.conditions.push(match &known {
+                None => Condition::AbsentOrBelow {
+                    attr: marker,
+                    value: (*first).to_owned(),
+                },
+                Some(k) => match k.markers.get(shard) {
+                    Some(m) => Condition::Equals {
+                        attr: marker,
+                        value: AttributeValue::S(m.clone()),
+                    },
+                    None => Condition::Absent { attr: marker },
+                },
+            });
+        }
+        for c in &due {
+            update.set.push((
+                c.attr.clone(),
+                AttributeValue::M(schema::items::copy_map(&c.copy)),
+            ));
+            update.conditions.push(match &known {
+                None => Condition::AbsentOrVersionBelow {
+                    attr: c.attr.clone(),
+                    version: c.copy.version,
+                },
+                Some(k) => match k.copy(&c.attr) {
+                    Some(stored) => Condition::VersionEquals {
+                        attr: c.attr.clone(),
+                        version: stored.version,
+                    },
+                    None => Condition::Absent {
+                        attr: c.attr.clone(),
+                    },
+                },
+            });
+        }
+        match db.stats_update(pk, sk, &update).await? {
+            Outcome::Applied { units } => {
+                meter.record(units);
+                let size = units.unwrap_or(0.0) * 1024.0;
+                if ranking && known.is_none() && size >= FULL_HINT_BYTES as f64 {
+                    mark_full(db, pk, sk, meter).await?;
+                }
+                return Ok(());
+            }
+            Outcome::ConditionFailed(stored) => {
+                let stored = decode_counter(pk, sk, &stored)?;
+                // Another writer moved the markers: back off before the next try.
+                if known.as_ref().is_some_and(|k| k.markers != stored.markers) {
+                    crate::store::backoff(attempt).await;
+                }
+                known = Some(stored);
+            }
+            Outcome::TooLarge => {
+                if refused_as_too_large {
+                    return Err(StoreError::Malformed(format!(
+                        "stats item {pk}/{sk} cannot grow past DynamoDB's 400 KB"
+                    )));
+                }
+                refused_as_too_large = true;
+                let stored = decode_counter(pk, sk, &db.stats_get(pk, sk).await?)?;
+                tracing::warn!(pk, sk, "counter item hit 400 KB: new keys count as (other)");
+                known = Some(stored);
+            }
+        }
+    }
+    Err(StoreError::Contention)
+}
+
+/// Marks a ranking item full, so later writers go through its stored keys.
+async fn mark_full(db: &Db, pk: &str, sk: &str, meter: &WriteMeter) -> Result<(), StoreError> {
+    let update = Update {
+        set: vec![(attr::FULL.to_owned(), AttributeValue::Bool(true))],
+        ..Update::default()
+    };
+    if let Outcome::Applied { units } = db.stats_update(pk, sk, &update).await? {
+        meter.record(units);
+    }
+    tracing::info!(pk, sk, "ranking item marked full");
+    Ok(())
+}
+
+/// Applies session records to one session bucket, exactly once per record; returns what
+/// its day item keeps of it.
+pub async fn apply_sessions(
+    db: &Db,
+    pk: &str,
+    sk: &str,
+    records: &[SessionRecord],
+    meter: &WriteMeter,
+) -> Result<CopyFields, StoreError> {
+    for attempt in 1..=ATTEMPTS {
+        let stored = SessionItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
+        let pending: Vec<&SessionRecord> = records
+            .iter()
+            .filter(|r| !applied(stored.markers.get(&r.shard), &r.seq))
+            .collect();
+        if pending.is_empty() {
+            return Ok(stored.copy());
+        }
+        let mut next = stored.clone();
+        let mut dropped = 0usize;
+        for r in &pending {
+            if !next
+                .sessions
+                .record_capped(r.session, r.at, MAX_BUCKET_SESSIONS)
+            {
+                dropped += 1;
+            }
+            advance(&mut next.markers, r.shard, &r.seq);
+        }
+        if dropped > 0 {
+            // uv and pv still count these; bounce rate and duration leave them out.
+            tracing::warn!(
+                pk,
+                sk,
+                dropped,
+                "session bucket is full: new sessions are left out of bounce rate and duration"
+            );
+        }
+        next.version = stored.version + 1;
+        if let Some(units) = db
+            .stats_put_versioned(next.encode(pk, sk), stored.version)
+            .await?
+        {
+            meter.record(units);
+            return Ok(next.copy());
+        }
+        crate::store::backoff(attempt).await;
+    }
+    Err(StoreError::Contention)
+}
+
+fn advance(markers: &mut Markers, shard: u64, seq: &str) {
+    let m = markers.entry(shard).or_default();
+    if seq > m.as_str() {
+        *m = seq.to_owned();
+    }
+}
+
+/// Adds hashed values to a sketch item's sketches; returns what its counter item keeps
+/// of it. Writes nothing when every value was already in them.
+pub async fn apply_distinct(
+    db: &Db,
+    pk: &str,
+    sk: &str,
+    values: &[(schema::Of, u64)],
+    meter: &WriteMeter,
+) -> Result<CopyFields, StoreError> {
+    for attempt in 1..=ATTEMPTS {
+        let stored = SketchItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
+        let mut next = stored.clone();
+        let mut changed = false;
+        for (of, h) in values {
+            changed |= match of {
+                schema::Of::Sessions => next.sessions.insert(*h),
+                schema::Of::Addresses => next.addresses.insert(*h),
+            };
+        }
+        if !changed {
+            return Ok(stored.copy());
+        }
+        next.version = stored.version + 1;
+        if let Some(units) = db
+            .stats_put_versioned(next.encode(pk, sk), stored.version)
+            .await?
+        {
+            meter.record(units);
+            return Ok(next.copy());
+        }
+        crate::store::backoff(attempt).await;
+    }
+    Err(StoreError::Contention)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_compare_as_numbers() {
+        assert!(padded_seq("900") < padded_seq("1000"));
+        assert!(padded_seq("000000000000000000021") > padded_seq("3"));
+        assert_eq!(padded_seq("5").len(), 40);
+    }
+
+    fn record(adds: &[(&str, i64)]) -> CounterRecord {
+        CounterRecord {
+            shard: 0,
+            seq: padded_seq("1"),
+            adds: adds.iter().map(|(a, b)| ((*a).to_owned(), *b)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_full_ranking_item_admits_known_keys_and_counts_new_ones_as_other() {
+        let mut known = CounterItem::default();
+        // Fill the budget with long keys.
+        let long = "x".repeat(MAX_KEY_BYTES);
+        let mut i = 0;
+        while known
+            .numbers
+            .keys()
+            .map(|n| schema::items::counter_budget(n))
+            .sum::<usize>()
+            < RANKING_BUDGET
+        {
+            known.numbers.insert(format!("url:/{i}{long}"), 1);
+            i += 1;
+        }
+        known.numbers.insert("url:/old".into(), 3);
+        let r = record(&[
+            ("url:/old", 1),
+            ("url:/new", 1),
+            ("referrer:new.com", 2),
+            ("pv", 1),
+        ]);
+        let (sums, full) = placed_sums(Some(&known), &[&r], false);
+        assert!(full);
+        assert_eq!(sums.get("url:/old"), Some(&1));
+        assert_eq!(sums.get("url:(other)"), Some(&1));
+        assert_eq!(sums.get("referrer:(other)"), Some(&2));
+        assert_eq!(sums.get("pv"), Some(&1));
+        assert!(!sums.contains_key("url:/new"));
+    }
+
+    #[test]
+    fn an_item_with_room_admits_new_keys() {
+        let known = CounterItem::default();
+        let r = record(&[("url:/new", 1)]);
+        let (sums, full) = placed_sums(Some(&known), &[&r], false);
+        assert!(!full);
+        assert_eq!(sums.get("url:/new"), Some(&1));
+    }
+}

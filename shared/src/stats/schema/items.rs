@@ -1,0 +1,398 @@
+//! Typed stats items: the one codec between DynamoDB attribute maps and what the
+//! aggregator, recount and the queries work with. Decoding is strict: an attribute of the
+//! wrong type, a number that does not parse, a broken sketch or session table is a
+//! [`SchemaError`] naming the item's pk and sk, never read as 0 or as absent.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{attr, field};
+use crate::stats::sessions::Sessions;
+use crate::stats::sketch::Distinct;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stats item {pk}/{sk} is malformed: {what}")]
+pub struct SchemaError {
+    pub pk: String,
+    pub sk: String,
+    pub what: String,
+}
+
+fn err(pk: &str, sk: &str, what: impl Into<String>) -> SchemaError {
+    SchemaError {
+        pk: pk.to_owned(),
+        sk: sk.to_owned(),
+        what: what.into(),
+    }
+}
+
+/// The last stream sequence number (padded) applied per events write shard.
+pub type Markers = BTreeMap<u64, String>;
+
+/// A copy of a read-modify-write item's figures, kept in a counter item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyFields {
+    pub version: u64,
+    pub fields: BTreeMap<String, u64>,
+}
+
+impl CopyFields {
+    pub fn get(&self, name: &str) -> u64 {
+        self.fields.get(name).copied().unwrap_or(0)
+    }
+}
+
+/// A counter item (day, week, month, ranking).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CounterItem {
+    pub markers: Markers,
+    /// Counters by attribute (`pv`, `h07`, `url:/pricing`, …).
+    pub numbers: BTreeMap<String, i64>,
+    /// Copies by attribute (`b0`, `dx`, …).
+    pub copies: BTreeMap<String, CopyFields>,
+    /// A ranking item marked full ([`attr::FULL`]).
+    pub full: bool,
+}
+
+/// A session bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionItem {
+    /// 0 when the item does not exist yet.
+    pub version: u64,
+    pub markers: Markers,
+    pub sessions: Sessions,
+}
+
+/// A sketch item: the sessions and the addresses sketch of one window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SketchItem {
+    /// 0 when the item does not exist yet.
+    pub version: u64,
+    pub sessions: Distinct,
+    pub addresses: Distinct,
+}
+
+fn number<T: std::str::FromStr>(
+    pk: &str,
+    sk: &str,
+    name: &str,
+    v: &AttributeValue,
+) -> Result<T, SchemaError> {
+    match v {
+        AttributeValue::N(raw) => raw
+            .parse()
+            .map_err(|_| err(pk, sk, format!("{name} = {raw:?} is not a whole number"))),
+        other => Err(err(pk, sk, format!("{name} is not a number: {other:?}"))),
+    }
+}
+
+fn is_key(name: &str) -> bool {
+    name == "pk" || name == "sk"
+}
+
+fn markers_of(pk: &str, sk: &str, item: &Item) -> Result<Markers, SchemaError> {
+    let mut markers = Markers::new();
+    for (name, value) in item {
+        if let Some(shard) = attr::marker_shard(name) {
+            match value {
+                AttributeValue::S(seq) => {
+                    markers.insert(shard, seq.clone());
+                }
+                other => {
+                    return Err(err(
+                        pk,
+                        sk,
+                        format!("marker {name} is not a string: {other:?}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(markers)
+}
+
+fn put_markers(item: &mut Item, markers: &Markers) {
+    for (shard, seq) in markers {
+        item.insert(attr::marker(*shard), AttributeValue::S(seq.clone()));
+    }
+}
+
+fn bytes<'a>(pk: &str, sk: &str, item: &'a Item, name: &str) -> Result<&'a [u8], SchemaError> {
+    match item.get(name) {
+        None => Ok(&[]),
+        Some(AttributeValue::B(b)) => Ok(b.as_ref()),
+        Some(other) => Err(err(pk, sk, format!("{name} is not binary: {other:?}"))),
+    }
+}
+
+fn version(pk: &str, sk: &str, item: &Item) -> Result<u64, SchemaError> {
+    item.get(attr::VERSION)
+        .map(|v| number(pk, sk, attr::VERSION, v))
+        .transpose()
+        .map(|v| v.unwrap_or(0))
+}
+
+/// The key attributes of an item.
+pub fn key_of(pk: &str, sk: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
+        ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+/// The sort key of a stored item.
+pub fn sk_of(item: &Item) -> Option<&str> {
+    match item.get("sk")? {
+        AttributeValue::S(sk) => Some(sk),
+        _ => None,
+    }
+}
+
+/// The partition key of a stored item.
+pub fn pk_of(item: &Item) -> Option<&str> {
+    match item.get("pk")? {
+        AttributeValue::S(pk) => Some(pk),
+        _ => None,
+    }
+}
+
+impl CounterItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<CounterItem, SchemaError> {
+        let mut out = CounterItem {
+            markers: markers_of(pk, sk, item)?,
+            ..CounterItem::default()
+        };
+        for (name, value) in item {
+            if is_key(name) || attr::marker_shard(name).is_some() {
+                continue;
+            }
+            if name == attr::FULL {
+                out.full = true;
+                continue;
+            }
+            match value {
+                AttributeValue::M(map) => {
+                    let mut copy = CopyFields::default();
+                    for (f, v) in map {
+                        let v: u64 = number(pk, sk, &format!("{name}.{f}"), v)?;
+                        if f == field::VERSION {
+                            copy.version = v;
+                        } else {
+                            copy.fields.insert(f.clone(), v);
+                        }
+                    }
+                    out.copies.insert(name.clone(), copy);
+                }
+                v => {
+                    out.numbers.insert(name.clone(), number(pk, sk, name, v)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A counter (0 when absent).
+    pub fn count(&self, name: &str) -> u64 {
+        self.numbers
+            .get(name)
+            .map_or(0, |v| u64::try_from(*v).unwrap_or(0))
+    }
+
+    pub fn copy(&self, name: &str) -> Option<&CopyFields> {
+        self.copies.get(name)
+    }
+
+    pub fn encode(&self, pk: &str, sk: &str) -> Item {
+        let mut item = key_of(pk, sk);
+        put_markers(&mut item, &self.markers);
+        for (name, v) in &self.numbers {
+            item.insert(name.clone(), AttributeValue::N(v.to_string()));
+        }
+        for (name, copy) in &self.copies {
+            item.insert(name.clone(), AttributeValue::M(copy_map(copy)));
+        }
+        if self.full {
+            item.insert(attr::FULL.into(), AttributeValue::Bool(true));
+        }
+        item
+    }
+}
+
+/// A copy as the map attribute stored.
+pub fn copy_map(copy: &CopyFields) -> HashMap<String, AttributeValue> {
+    let mut map: HashMap<String, AttributeValue> = copy
+        .fields
+        .iter()
+        .map(|(f, v)| (f.clone(), AttributeValue::N(v.to_string())))
+        .collect();
+    map.insert(
+        field::VERSION.to_owned(),
+        AttributeValue::N(copy.version.to_string()),
+    );
+    map
+}
+
+impl SessionItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<SessionItem, SchemaError> {
+        Ok(SessionItem {
+            version: version(pk, sk, item)?,
+            markers: markers_of(pk, sk, item)?,
+            sessions: Sessions::from_bytes(bytes(pk, sk, item, attr::SESSIONS)?)
+                .map_err(|e| err(pk, sk, e.to_string()))?,
+        })
+    }
+
+    pub fn encode(&self, pk: &str, sk: &str) -> Item {
+        let mut item = key_of(pk, sk);
+        put_markers(&mut item, &self.markers);
+        item.insert(
+            attr::VERSION.into(),
+            AttributeValue::N(self.version.to_string()),
+        );
+        item.insert(
+            attr::SESSIONS.into(),
+            AttributeValue::B(self.sessions.to_bytes().into()),
+        );
+        item
+    }
+
+    /// What the day item keeps of this bucket.
+    pub fn copy(&self) -> CopyFields {
+        let t = self.sessions.totals();
+        CopyFields {
+            version: self.version,
+            fields: BTreeMap::from([
+                (field::SESSIONS.to_owned(), t.sessions),
+                (field::BOUNCES.to_owned(), t.bounces),
+                (field::DURATION.to_owned(), t.duration_ms),
+            ]),
+        }
+    }
+}
+
+impl SketchItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<SketchItem, SchemaError> {
+        let sketch = |of: super::Of| {
+            Distinct::from_bytes(bytes(pk, sk, item, of.attr())?)
+                .map_err(|e| err(pk, sk, e.to_string()))
+        };
+        Ok(SketchItem {
+            version: version(pk, sk, item)?,
+            sessions: sketch(super::Of::Sessions)?,
+            addresses: sketch(super::Of::Addresses)?,
+        })
+    }
+
+    pub fn encode(&self, pk: &str, sk: &str) -> Item {
+        let mut item = key_of(pk, sk);
+        item.insert(
+            attr::VERSION.into(),
+            AttributeValue::N(self.version.to_string()),
+        );
+        for (of, sketch) in [
+            (super::Of::Sessions, &self.sessions),
+            (super::Of::Addresses, &self.addresses),
+        ] {
+            item.insert(
+                of.attr().into(),
+                AttributeValue::B(sketch.to_bytes().into()),
+            );
+        }
+        item
+    }
+
+    pub fn sketch(&self, of: super::Of) -> &Distinct {
+        match of {
+            super::Of::Sessions => &self.sessions,
+            super::Of::Addresses => &self.addresses,
+        }
+    }
+
+    /// What the day, week or month item keeps of this sketch item.
+    pub fn copy(&self) -> CopyFields {
+        CopyFields {
+            version: self.version,
+            fields: BTreeMap::from([
+                (field::VISITORS.to_owned(), self.sessions.count()),
+                (field::ADDRESSES.to_owned(), self.addresses.count()),
+            ]),
+        }
+    }
+}
+
+/// The markers and version of a stored item of any family, read leniently (attributes
+/// that do not parse are skipped): what a rebuild keeps of an item it rewrites, however
+/// damaged the rest of it is.
+pub fn markers_and_version(item: &Item) -> (Markers, u64) {
+    let mut markers = Markers::new();
+    for (name, value) in item {
+        if let (Some(shard), AttributeValue::S(seq)) = (attr::marker_shard(name), value) {
+            markers.insert(shard, seq.clone());
+        }
+    }
+    let version = match item.get(attr::VERSION) {
+        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    };
+    (markers, version)
+}
+
+/// Bytes DynamoDB counts for an attribute name and a number of up to 12 digits (its
+/// value may still grow to that): the budget a ranking item's keys are held to.
+pub fn counter_budget(name: &str) -> usize {
+    name.len() + 8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_items_round_trip() {
+        let mut c = CounterItem::default();
+        c.markers.insert(3, "0042".into());
+        c.numbers.insert("pv".into(), 7);
+        c.numbers.insert("url:/a".into(), 2);
+        c.copies.insert(
+            "dx".into(),
+            CopyFields {
+                version: 4,
+                fields: BTreeMap::from([("u".into(), 3), ("i".into(), 2)]),
+            },
+        );
+        let item = c.encode("1#0", "D#20250915");
+        assert_eq!(CounterItem::decode("1#0", "D#20250915", &item), Ok(c));
+    }
+
+    #[test]
+    fn a_counter_that_is_not_a_number_is_an_error_naming_the_item() {
+        let mut item = key_of("1#0", "D#20250915");
+        item.insert("pv".into(), AttributeValue::S("seven".into()));
+        let e = CounterItem::decode("1#0", "D#20250915", &item).unwrap_err();
+        assert_eq!((e.pk.as_str(), e.sk.as_str()), ("1#0", "D#20250915"));
+        item.insert("pv".into(), AttributeValue::N("1.5".into()));
+        assert!(CounterItem::decode("1#0", "D#20250915", &item).is_err());
+    }
+
+    #[test]
+    fn broken_sketches_and_session_tables_are_errors() {
+        let mut item = key_of("1#0", "X#D#20250915");
+        item.insert("u".into(), AttributeValue::B(vec![9, 9, 9].into()));
+        assert!(SketchItem::decode("1#0", "X#D#20250915", &item).is_err());
+        let mut item = key_of("1#0", "S#20250915#0");
+        item.insert("s".into(), AttributeValue::B(vec![1, 2, 3].into()));
+        assert!(SessionItem::decode("1#0", "S#20250915#0", &item).is_err());
+        item.insert("s".into(), AttributeValue::S("x".into()));
+        assert!(SessionItem::decode("1#0", "S#20250915#0", &item).is_err());
+    }
+
+    #[test]
+    fn absent_items_decode_empty() {
+        let item = key_of("1#0", "X#D#20250915");
+        let s = SketchItem::decode("1#0", "X#D#20250915", &item).unwrap_or_default();
+        assert_eq!((s.version, s.sessions.count()), (0, 0));
+    }
+}

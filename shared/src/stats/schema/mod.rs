@@ -1,0 +1,374 @@
+//! The stats table's schema: every family of counter items, its sort-key format, the
+//! sort-key ranges that cover a span of days, its attributes and what it copies where.
+//! No other file spells a stats key or attribute name: the aggregator, recount, the
+//! queries and the janitor all go through here, and [`items`] decodes what is stored into
+//! typed items (a malformed attribute is an error naming the item, never a zero).
+//!
+//! `pk = "<site_id>#<generation>"`. Sort keys:
+//!
+//! | family | sort key | attributes |
+//! |---|---|---|
+//! | [`Family::Day`] | `D#<yyyymmdd>` | `pv`, `ev`, `bot`, `h00`…`h23`; markers `q<shard>`; copies `b<bucket>` `{v,s,b,d}` and `dx` `{v,u,i}` |
+//! | [`Family::Week`] | `W#<monday yyyymmdd>` | `pv`; markers; copy `wx` `{v,u,i}` |
+//! | [`Family::Month`] | `M#<yyyymm>` | `pv`; markers; copy `mx` `{v,u,i}` |
+//! | [`Family::Ranking`] | `R#<yyyymmdd>#<url\|referrer\|city\|isp\|misc>` | `<stat_type>:<key>` counts; markers; `f` once full |
+//! | [`Family::Sessions`] | `S#<yyyymmdd>#<bucket>` | `v` version, `s` session table (bytes); markers |
+//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>` | `v`, `u` sessions sketch, `i` addresses sketch (bytes) |
+//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>` | as above |
+//! | [`Family::MonthSketch`] | `X#M#<yyyymm>` | as above |
+
+pub mod items;
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use super::facts::StatType;
+
+pub use items::{CopyFields, CounterItem, Markers, SchemaError, SessionItem, SketchItem};
+
+/// The partition of a site generation's counters.
+pub fn partition(site_id: u64, generation: u64) -> String {
+    format!("{site_id}#{generation}")
+}
+
+fn ymd(day: NaiveDate) -> String {
+    day.format("%Y%m%d").to_string()
+}
+
+fn ym(day: NaiveDate) -> String {
+    day.format("%Y%m").to_string()
+}
+
+pub fn monday_of(day: NaiveDate) -> NaiveDate {
+    day.checked_sub_days(Days::new(u64::from(day.weekday().num_days_from_monday())))
+        .unwrap_or(day)
+}
+
+/// Every family of items the aggregator writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    Day,
+    Week,
+    Month,
+    Ranking,
+    Sessions,
+    DaySketch,
+    WeekSketch,
+    MonthSketch,
+}
+
+/// How a family's items are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `ADD` counters with per-shard markers ([`CounterItem`]).
+    Counter,
+    /// Read, changed, put back under a version ([`SessionItem`]).
+    Sessions,
+    /// Read, changed, put back under a version ([`SketchItem`]).
+    Sketch,
+}
+
+impl Family {
+    pub const ALL: [Family; 8] = [
+        Family::Day,
+        Family::Week,
+        Family::Month,
+        Family::Ranking,
+        Family::Sessions,
+        Family::DaySketch,
+        Family::WeekSketch,
+        Family::MonthSketch,
+    ];
+
+    pub fn kind(self) -> Kind {
+        match self {
+            Family::Day | Family::Week | Family::Month | Family::Ranking => Kind::Counter,
+            Family::Sessions => Kind::Sessions,
+            Family::DaySketch | Family::WeekSketch | Family::MonthSketch => Kind::Sketch,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Family::Day => "D#",
+            Family::Week => "W#",
+            Family::Month => "M#",
+            Family::Ranking => "R#",
+            Family::Sessions => "S#",
+            Family::DaySketch => "X#D#",
+            Family::WeekSketch => "X#W#",
+            Family::MonthSketch => "X#M#",
+        }
+    }
+
+    /// The family of a stored sort key.
+    pub fn of(sk: &str) -> Option<Family> {
+        // Longest prefixes first: `X#D#` before any one-letter prefix.
+        let mut all = Family::ALL;
+        all.sort_by_key(|f| std::cmp::Reverse(f.prefix().len()));
+        all.into_iter().find(|f| sk.starts_with(f.prefix()))
+    }
+
+    /// The inclusive sort-key range holding every item of this family that the days
+    /// `from..=to` touch (their weeks and months included).
+    pub fn range(self, from: NaiveDate, to: NaiveDate) -> (String, String) {
+        let p = self.prefix();
+        match self {
+            Family::Day | Family::DaySketch => {
+                (format!("{p}{}", ymd(from)), format!("{p}{}", ymd(to)))
+            }
+            Family::Week | Family::WeekSketch => (
+                format!("{p}{}", ymd(monday_of(from))),
+                format!("{p}{}", ymd(monday_of(to))),
+            ),
+            Family::Month | Family::MonthSketch => {
+                (format!("{p}{}", ym(from)), format!("{p}{}", ym(to)))
+            }
+            // `~` sorts after every suffix (`#url`, `#3`).
+            Family::Ranking | Family::Sessions => {
+                (format!("{p}{}", ymd(from)), format!("{p}{}~", ymd(to)))
+            }
+        }
+    }
+}
+
+pub fn day_key(day: NaiveDate) -> String {
+    format!("{}{}", Family::Day.prefix(), ymd(day))
+}
+pub fn week_key(day: NaiveDate) -> String {
+    format!("{}{}", Family::Week.prefix(), ymd(monday_of(day)))
+}
+pub fn month_key(day: NaiveDate) -> String {
+    format!("{}{}", Family::Month.prefix(), ym(day))
+}
+
+/// The ranking item a stat type lives in: the big ones (url, referrer, city, isp) each
+/// have their own, the small ones share `misc` so a batch writes fewer items.
+pub fn rank_key(day: NaiveDate, stat: StatType) -> String {
+    let item = match stat {
+        StatType::Url | StatType::Referrer | StatType::City | StatType::Isp => stat.as_str(),
+        _ => "misc",
+    };
+    format!("{}{}#{item}", Family::Ranking.prefix(), ymd(day))
+}
+
+/// The attribute of one ranking key: `<stat_type>:<key>`.
+pub fn rank_attr(stat: StatType, key: &str) -> String {
+    format!("{}:{key}", stat.as_str())
+}
+
+/// The key of a ranking attribute of `stat`, if it is one.
+pub fn rank_key_of(attr: &str, stat: StatType) -> Option<&str> {
+    attr.strip_prefix(stat.as_str())?.strip_prefix(':')
+}
+
+/// Where a ranking's keys go once its item is full.
+pub const OTHER: &str = "(other)";
+
+/// The `(other)` attribute of the stat type a ranking attribute belongs to.
+pub fn other_attr(attr: &str) -> Option<String> {
+    attr.split_once(':')
+        .map(|(stat, _)| format!("{stat}:{OTHER}"))
+}
+
+pub fn session_key(day: NaiveDate, bucket: u64) -> String {
+    format!("{}{}#{bucket}", Family::Sessions.prefix(), ymd(day))
+}
+
+/// What a distinct-count sketch counts: its attribute in the sketch item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Of {
+    /// `u`: session ids (visitors, as the original product counts them).
+    Sessions,
+    /// `i`: stored (anonymized) addresses.
+    Addresses,
+}
+
+impl Of {
+    pub fn attr(self) -> &'static str {
+        match self {
+            Of::Sessions => "u",
+            Of::Addresses => "i",
+        }
+    }
+}
+
+/// Over which window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Window {
+    Day,
+    Week,
+    Month,
+}
+
+/// The item holding both sketches (sessions and addresses) of one window.
+pub fn sketch_key(window: Window, day: NaiveDate) -> String {
+    match window {
+        Window::Day => format!("{}{}", Family::DaySketch.prefix(), ymd(day)),
+        Window::Week => format!("{}{}", Family::WeekSketch.prefix(), ymd(monday_of(day))),
+        Window::Month => format!("{}{}", Family::MonthSketch.prefix(), ym(day)),
+    }
+}
+
+/// Counter attributes.
+pub mod attr {
+    /// Page views (day, week, month items).
+    pub const PV: &str = "pv";
+    /// Other (custom) events of humans.
+    pub const EV: &str = "ev";
+    /// Events of bots.
+    pub const BOT: &str = "bot";
+    /// Set on a ranking item once it is full: new keys count as `(other)`.
+    pub const FULL: &str = "f";
+    /// Version of a read-modify-write item, and of each copy.
+    pub const VERSION: &str = "v";
+    /// Session table of a session bucket.
+    pub const SESSIONS: &str = "s";
+
+    /// Page views in hour `h` (0–23) of the site's day.
+    pub fn hour(h: u32) -> String {
+        format!("h{h:02}")
+    }
+
+    /// The last stream sequence number applied from events write shard `shard`.
+    pub fn marker(shard: u64) -> String {
+        format!("q{shard}")
+    }
+
+    /// The write shard of a marker attribute.
+    pub fn marker_shard(attr: &str) -> Option<u64> {
+        let digits = attr.strip_prefix('q')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+}
+
+/// The fields of a copy map.
+pub mod field {
+    pub const VERSION: &str = "v";
+    /// Session bucket copies: sessions, bounces, summed duration (ms).
+    pub const SESSIONS: &str = "s";
+    pub const BOUNCES: &str = "b";
+    pub const DURATION: &str = "d";
+    /// Sketch copies: distinct sessions and addresses.
+    pub const VISITORS: &str = "u";
+    pub const ADDRESSES: &str = "i";
+}
+
+/// Where the figures of a read-modify-write item are copied, so readers never read the
+/// big items: `(counter item, attribute)`. Session buckets copy their totals to the day
+/// (`b<bucket>`), sketch items their two counts to the day (`dx`), week (`wx`) or month
+/// (`mx`).
+pub fn copy_target(sk: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = sk.split('#').collect();
+    match parts.as_slice() {
+        ["S", day, bucket] => Some((format!("D#{day}"), format!("b{bucket}"))),
+        ["X", "D", day] => Some((format!("D#{day}"), DAY_SKETCH_COPY.into())),
+        ["X", "W", w] => Some((format!("W#{w}"), WEEK_SKETCH_COPY.into())),
+        ["X", "M", m] => Some((format!("M#{m}"), MONTH_SKETCH_COPY.into())),
+        _ => None,
+    }
+}
+
+/// The copy attribute of session bucket `bucket` in its day item.
+pub fn bucket_copy(bucket: u64) -> String {
+    format!("b{bucket}")
+}
+pub const DAY_SKETCH_COPY: &str = "dx";
+pub const WEEK_SKETCH_COPY: &str = "wx";
+pub const MONTH_SKETCH_COPY: &str = "mx";
+
+/// The order in which a batch's counter items are written, so that at every instant the
+/// stored month ≥ week ≥ day (each only grows): months first, then weeks, then days and
+/// rankings.
+pub fn write_phase(sk: &str) -> u8 {
+    match Family::of(sk) {
+        Some(Family::Month) => 0,
+        Some(Family::Week) => 1,
+        _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_key_belongs_to_its_family_and_lies_in_its_range() {
+        let day = d(2025, 9, 17);
+        let keys = [
+            (Family::Day, day_key(day)),
+            (Family::Week, week_key(day)),
+            (Family::Month, month_key(day)),
+            (Family::Ranking, rank_key(day, StatType::Url)),
+            (Family::Ranking, rank_key(day, StatType::Screen)),
+            (Family::Sessions, session_key(day, 3)),
+            (Family::DaySketch, sketch_key(Window::Day, day)),
+            (Family::WeekSketch, sketch_key(Window::Week, day)),
+            (Family::MonthSketch, sketch_key(Window::Month, day)),
+        ];
+        for (family, sk) in &keys {
+            assert_eq!(Family::of(sk), Some(*family), "{sk}");
+            let (lo, hi) = family.range(day, day);
+            assert!(
+                lo.as_str() <= sk.as_str() && sk.as_str() <= hi.as_str(),
+                "{sk} in {lo}..{hi}"
+            );
+            // No other family's range holds it.
+            for other in Family::ALL.into_iter().filter(|f| f != family) {
+                let (lo, hi) = other.range(d(2020, 1, 1), d(2030, 1, 1));
+                assert!(
+                    !(lo.as_str() <= sk.as_str() && sk.as_str() <= hi.as_str()),
+                    "{sk} also in {other:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn copy_targets() {
+        assert_eq!(
+            copy_target("S#20250915#3"),
+            Some(("D#20250915".into(), "b3".into()))
+        );
+        assert_eq!(
+            copy_target("X#W#20250915"),
+            Some(("W#20250915".into(), "wx".into()))
+        );
+        assert_eq!(
+            copy_target("X#D#20250915"),
+            Some(("D#20250915".into(), "dx".into()))
+        );
+        assert_eq!(copy_target("R#20250915#url"), None);
+        assert_eq!(copy_target("D#20250915"), None);
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        assert_eq!(week_key(d(2025, 9, 21)), "W#20250915");
+        assert_eq!(week_key(d(2025, 9, 15)), "W#20250915");
+    }
+
+    #[test]
+    fn markers_parse_back() {
+        assert_eq!(attr::marker_shard(&attr::marker(7)), Some(7));
+        assert_eq!(attr::marker_shard("q"), None);
+        assert_eq!(attr::marker_shard("qx"), None);
+    }
+
+    #[test]
+    fn months_are_written_before_weeks_before_days() {
+        let day = d(2025, 9, 17);
+        assert!(write_phase(&month_key(day)) < write_phase(&week_key(day)));
+        assert!(write_phase(&week_key(day)) < write_phase(&day_key(day)));
+        assert_eq!(
+            write_phase(&rank_key(day, StatType::Url)),
+            write_phase(&day_key(day))
+        );
+    }
+}
