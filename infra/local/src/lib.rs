@@ -68,7 +68,9 @@ pub async fn start_aggregator(
         stream_arn,
         batch_size: 1000,
         idle: Duration::from_millis(100),
+        failure_file: checkpoint_file.with_file_name("stream-failures.jsonl"),
         checkpoint_file,
+        max_retries: 10,
     };
     let handler = AggregatorHandler(Arc::new(Aggregator::new(state.db.clone())));
     Ok(tokio::spawn(stream::run(client, config, handler)))

@@ -5,8 +5,11 @@
 //! deserializes that into `aws_lambda_events`' `dynamodb::Event` exactly as the Lambda
 //! runtime would, and hands it to a handler. Like the real mapping (with
 //! `ReportBatchItemFailures`) it honours a partial batch failure: records before the
-//! first failed one are done, delivery resumes at the failed one. A handler error retries
-//! the whole batch. Progress is checkpointed per shard in a JSON file written atomically,
+//! first failed one are done, delivery resumes at the failed one. Like the template's
+//! mapping (`BisectBatchOnFunctionError`, `MaximumRetryAttempts`), each retry of a failing
+//! record halves the batch it starts, and a record that still fails alone after
+//! `max_retries` retries goes to the on-failure destination (a JSON-lines file here) and
+//! is skipped. A handler error retries the whole batch. Progress is checkpointed per shard in a JSON file written atomically,
 //! so a restart neither skips nor loses records (it may repeat the last batch, as Lambda
 //! may: handlers must be idempotent).
 
@@ -61,6 +64,21 @@ pub struct PollerConfig {
     pub idle: Duration,
     /// Per-shard last processed sequence numbers.
     pub checkpoint_file: PathBuf,
+    /// Retries of a failing record before it is set aside (Lambda's
+    /// `MaximumRetryAttempts`; the template says 10).
+    pub max_retries: u32,
+    /// Where set-aside records are written, one JSON line each (Lambda's on-failure
+    /// destination).
+    pub failure_file: PathBuf,
+}
+
+/// A record that keeps failing on one shard: how often, and how many records the next
+/// batch starting at it may hold (halved at every retry, as Lambda's bisection does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failing {
+    seq: String,
+    retries: u32,
+    size: usize,
 }
 
 /// A DynamoDB Streams client for the same endpoint as DynamoDB (DynamoDB Local serves
@@ -217,6 +235,7 @@ async fn poll_all<H: StreamHandler>(
     handler: &H,
 ) -> Result<(), StreamError> {
     let mut checkpoints = load_checkpoints(&config.checkpoint_file)?;
+    let mut failing: BTreeMap<String, Failing> = BTreeMap::new();
     // Shard id → current iterator (None once a closed shard is drained).
     let mut iterators: BTreeMap<String, Option<String>> = BTreeMap::new();
     loop {
@@ -250,17 +269,51 @@ async fn poll_all<H: StreamHandler>(
                 .send()
                 .await
                 .map_err(aws("GetRecords"))?;
-            let records = out.records();
+            let mut records = out.records();
             let mut next = out.next_shard_iterator().map(str::to_owned);
             if !records.is_empty() {
                 busy = true;
-                let delivered = deliver(config, handler, records).await?;
+                if let Some(f) = failing.get(&shard)
+                    && sequence_of(&records[0]).as_deref() == Some(f.seq.as_str())
+                {
+                    records = &records[..f.size.min(records.len())];
+                }
+                let (mut delivered, failed) = deliver(config, handler, records).await?;
+                if let Some(i) = failed {
+                    let seq = sequence_of(&records[i]).unwrap_or_default();
+                    let left = records.len() - i;
+                    let f = failing.entry(shard.clone()).or_insert(Failing {
+                        seq: seq.clone(),
+                        retries: 0,
+                        size: left,
+                    });
+                    if f.seq != seq {
+                        *f = Failing {
+                            seq: seq.clone(),
+                            retries: 0,
+                            size: left,
+                        };
+                    }
+                    f.retries += 1;
+                    f.size = (left / 2).max(1);
+                    if f.retries > config.max_retries && left == 1 {
+                        set_aside(config, &records[i])?;
+                        failing.remove(&shard);
+                        delivered = Some(seq);
+                    }
+                } else {
+                    failing.remove(&shard);
+                }
                 if let Some(last_done) = &delivered {
                     checkpoints.insert(shard.clone(), last_done.clone());
                     save_checkpoints(&config.checkpoint_file, &checkpoints)?;
                 }
-                let all_done = delivered.as_deref()
-                    == records.last().and_then(|r| r.dynamodb()?.sequence_number());
+                let all_done = failed.is_none()
+                    && delivered.as_deref()
+                        == out
+                            .records()
+                            .last()
+                            .and_then(|r| r.dynamodb()?.sequence_number());
                 if !all_done {
                     // Resume right after what is done (or at the start of the batch).
                     next = iterator(client, config, &shard, checkpoints.get(&shard)).await?;
@@ -295,19 +348,47 @@ async fn iterator(
     Ok(out.shard_iterator().map(str::to_owned))
 }
 
+fn sequence_of(r: &Record) -> Option<String> {
+    r.dynamodb()
+        .and_then(|c| c.sequence_number())
+        .map(str::to_owned)
+}
+
+/// Writes a record that kept failing to the failure file, as Lambda sends it to the
+/// on-failure destination.
+fn set_aside(config: &PollerConfig, record: &Record) -> Result<(), StreamError> {
+    use std::io::Write;
+    let line = json!({
+        "sequenceNumber": sequence_of(record),
+        "eventID": record.event_id(),
+        "reason": "RetryAttemptsExhausted",
+    });
+    tracing::error!(seq = ?sequence_of(record), "stream record failed every retry: set aside");
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = config.failure_file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&config.failure_file)?;
+        writeln!(file, "{line}")
+    };
+    write().map_err(|e| StreamError::Checkpoint {
+        path: config.failure_file.clone(),
+        detail: e.to_string(),
+    })
+}
+
 /// Hands one batch to the handler; returns the sequence number of the last record done
-/// (`None` if none is).
+/// (`None` if none is) and the index of the first failed record, if any.
 async fn deliver<H: StreamHandler>(
     config: &PollerConfig,
     handler: &H,
     records: &[Record],
-) -> Result<Option<String>, StreamError> {
+) -> Result<(Option<String>, Option<usize>), StreamError> {
     let event = lambda_event(records, &config.stream_arn)?;
-    let sequence = |r: &Record| {
-        r.dynamodb()
-            .and_then(|c| c.sequence_number())
-            .map(str::to_owned)
-    };
+    let sequence = sequence_of;
     match handler.handle(event).await {
         Ok(response) => {
             let failed: Vec<&str> = response
@@ -327,12 +408,12 @@ async fn deliver<H: StreamHandler>(
             if first_failed.is_some() {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Ok(done)
+            Ok((done, first_failed))
         }
         Err(err) => {
             tracing::warn!(error = %err, "stream handler failed; retrying the batch");
             tokio::time::sleep(Duration::from_millis(500)).await;
-            Ok(None)
+            Ok((None, Some(0)))
         }
     }
 }

@@ -16,19 +16,27 @@ use pingoo_stack::testkit;
 struct Recorder {
     seen: Arc<Mutex<Vec<String>>>,
     fail_once: Arc<Mutex<Option<String>>>,
+    /// A poison record: failed every time.
+    fail_always: Arc<Mutex<Option<String>>>,
+    /// Records per batch handed over.
+    batches: Arc<Mutex<Vec<usize>>>,
 }
 
 impl StreamHandler for Recorder {
     async fn handle(&self, event: StreamEvent) -> Result<DynamoDbEventResponse, String> {
         let mut response = DynamoDbEventResponse::default();
+        self.batches.lock().unwrap().push(event.records.len());
         for record in event.records {
             assert_eq!(record.event_name, "INSERT");
             let stored: Event = serde_dynamo::from_item(record.change.new_image)
                 .map_err(|e| format!("a stored event: {e}"))?;
             self.seen.lock().unwrap().push(stored.url.clone());
             let mut fail = self.fail_once.lock().unwrap();
-            if fail.as_deref() == Some(stored.url.as_str()) {
-                *fail = None;
+            let poison = self.fail_always.lock().unwrap().as_deref() == Some(stored.url.as_str());
+            if poison || fail.as_deref() == Some(stored.url.as_str()) {
+                if !poison {
+                    *fail = None;
+                }
                 let mut failure = DynamoDbBatchItemFailure::default();
                 failure.item_identifier = record.change.sequence_number.clone();
                 response.batch_item_failures.push(failure);
@@ -72,7 +80,9 @@ async fn stack() -> Stack {
             stream_arn: arn,
             batch_size: 100,
             idle: Duration::from_millis(100),
+            failure_file: checkpoint_file.with_extension("failures.jsonl"),
             checkpoint_file,
+            max_retries: 3,
         },
     }
 }
@@ -157,4 +167,43 @@ async fn a_partial_batch_failure_redelivers_from_the_failed_record() {
         ["/a", "/b", "/fail", "/fail", "/c"]
     );
     let _ = std::fs::remove_file(&s.config.checkpoint_file);
+}
+
+#[tokio::test]
+async fn a_poison_record_is_bisected_to_and_set_aside_after_its_retries() {
+    let s = stack().await;
+    let (token, _) = s.app.user("owner@example.com").await;
+    let site = s.app.site(&token, "example.com").await;
+    for url in ["/a", "/poison", "/b", "/c", "/d", "/e", "/f"] {
+        store(&s.app, &site, url).await;
+    }
+    let recorder = Recorder::default();
+    *recorder.fail_always.lock().unwrap() = Some("/poison".into());
+    let poller = tokio::spawn(stream::run(
+        s.streams.clone(),
+        s.config.clone(),
+        recorder.clone(),
+    ));
+    wait_until("/f", || {
+        recorder.seen.lock().unwrap().contains(&"/f".to_owned())
+    })
+    .await;
+    poller.abort();
+    let seen = recorder.seen.lock().unwrap().clone();
+    // Each retry starts at the poison with half the batch, down to the poison alone,
+    // which is retried until max_retries (3) is spent; then the rest is delivered once.
+    assert_eq!(*recorder.batches.lock().unwrap(), [7, 3, 1, 1, 5]);
+    assert_eq!(seen.iter().filter(|u| *u == "/poison").count(), 4);
+    for url in ["/a", "/b", "/c", "/d", "/e", "/f"] {
+        assert_eq!(
+            seen.iter().filter(|u| *u == url).count(),
+            1,
+            "{url}: {seen:?}"
+        );
+    }
+    let failures = std::fs::read_to_string(&s.config.failure_file).unwrap();
+    assert_eq!(failures.lines().count(), 1, "{failures}");
+    assert!(failures.contains("RetryAttemptsExhausted"));
+    let _ = std::fs::remove_file(&s.config.checkpoint_file);
+    let _ = std::fs::remove_file(&s.config.failure_file);
 }

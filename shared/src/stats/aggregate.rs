@@ -10,8 +10,9 @@
 //! One item that cannot be written does not cost the batch: it is set aside (logged
 //! loudly, counted as `items_set_aside`), the rest is applied, and the handler reports
 //! the first record not applied everywhere, so Lambda retries from it (and bisects
-//! towards it) while everything before it is done. Records after a failed one are kept
-//! out of later phases, so the month ≥ week ≥ day order holds for them too.
+//! towards it) while everything before it is done. A site's records from a failed one on
+//! are kept out of later phases, so its month ≥ week ≥ day order holds for them too;
+//! other sites go on.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -275,9 +276,24 @@ async fn apply_isolating(
     Err((good, err))
 }
 
-fn lower(cut: &mut Option<usize>, index: Option<usize>) {
-    if let Some(i) = index {
-        *cut = Some(cut.map_or(i, |c| c.min(i)));
+/// Per site partition, the first record not applied everywhere: later phases leave it and
+/// the site's later records out (so a site's month ≥ week ≥ day holds for them too),
+/// while other sites go on.
+#[derive(Debug, Default)]
+struct Cuts(BTreeMap<String, usize>);
+
+impl Cuts {
+    fn lower(&mut self, pk: &str, index: Option<usize>) {
+        if let Some(i) = index {
+            let c = self.0.entry(pk.to_owned()).or_insert(i);
+            *c = (*c).min(i);
+        }
+    }
+    fn keeps(&self, pk: &str, index: usize) -> bool {
+        self.0.get(pk).is_none_or(|c| index < *c)
+    }
+    fn first(&self) -> Option<usize> {
+        self.0.values().copied().min()
     }
 }
 
@@ -337,7 +353,7 @@ pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMe
     }
 
     let mut out = Applied::default();
-    let mut cut: Option<usize> = None;
+    let mut cuts = Cuts::default();
 
     // Phase 1: read-modify-write items; collect what they copy into counter items.
     // (Futures are built in loops, not closures, so the batch future stays `Send`.)
@@ -378,7 +394,7 @@ pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMe
             Err(err) => {
                 set_aside(pk, sk, records, &err);
                 out.set_aside += 1;
-                lower(&mut cut, first);
+                cuts.lower(pk, first);
             }
         }
     }
@@ -396,7 +412,7 @@ pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMe
             let records: Vec<(usize, CounterRecord)> = job
                 .records
                 .iter()
-                .filter(|(i, _)| cut.is_none_or(|c| *i < c))
+                .filter(|(i, _)| cuts.keeps(pk, *i))
                 .cloned()
                 .collect();
             let item_copies = copies
@@ -430,16 +446,14 @@ pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMe
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
-        let mut next = cut;
         for (pk, sk, failed_at, records, err) in results {
             if let Some(err) = err {
                 set_aside(pk, sk, records, &err);
                 out.set_aside += 1;
-                lower(&mut next, failed_at);
+                cuts.lower(pk, failed_at);
             }
         }
-        cut = next;
     }
-    out.first_not_applied = cut;
+    out.first_not_applied = cuts.first();
     out
 }

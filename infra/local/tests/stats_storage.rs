@@ -1,0 +1,383 @@
+//! The stats table's storage guarantees, against DynamoDB Local's real stream: one schema
+//! that recount's rebuild covers family by family, no batch lost to one bad item, ranking
+//! items that never outgrow DynamoDB's 400 KB, and summaries that are never torn.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::NaiveDate;
+use pingoo::events::Event;
+use pingoo::model::Site;
+use pingoo::stats::aggregate::{Aggregator, StreamedEvent};
+use pingoo::stats::facts::StatType;
+use pingoo::stats::query;
+use pingoo::stats::recount::{self, Mode};
+use pingoo::stats::schema::{
+    self, CounterItem, Family, Kind, SessionItem, SketchItem, items::Item,
+};
+use pingoo::store::Db;
+use support::*;
+
+/// Every stats item of a partition, by sort key.
+async fn items_of(db: &Db, pk: &str) -> BTreeMap<String, Item> {
+    db.stats_range(pk, "#", "~")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|item| (schema::items::sk_of(&item).unwrap().to_owned(), item))
+        .collect()
+}
+
+fn version_of(family: Family, pk: &str, sk: &str, item: &Item) -> u64 {
+    match family.kind() {
+        Kind::Counter => 0,
+        Kind::Sessions => SessionItem::decode(pk, sk, item).unwrap().version,
+        Kind::Sketch => SketchItem::decode(pk, sk, item).unwrap().version,
+    }
+}
+
+/// The item with valid but wrong content (its markers and version kept).
+fn corrupt(family: Family, pk: &str, sk: &str, item: &Item) -> Item {
+    match family.kind() {
+        Kind::Counter => {
+            let mut c = CounterItem::decode(pk, sk, item).unwrap();
+            for v in c.numbers.values_mut() {
+                *v += 5;
+            }
+            c.numbers.insert("url:/never-visited".into(), 9);
+            for copy in c.copies.values_mut() {
+                for f in copy.fields.values_mut() {
+                    *f += 3;
+                }
+            }
+            c.encode(pk, sk)
+        }
+        Kind::Sessions => SessionItem {
+            sessions: Default::default(),
+            ..SessionItem::decode(pk, sk, item).unwrap()
+        }
+        .encode(pk, sk),
+        Kind::Sketch => SketchItem {
+            sessions: Default::default(),
+            addresses: Default::default(),
+            ..SketchItem::decode(pk, sk, item).unwrap()
+        }
+        .encode(pk, sk),
+    }
+}
+
+/// What an item counts, without its markers and versions.
+fn content(family: Family, pk: &str, sk: &str, item: &Item) -> String {
+    match family.kind() {
+        Kind::Counter => {
+            let c = CounterItem::decode(pk, sk, item).unwrap();
+            let copies: BTreeMap<_, _> = c.copies.iter().map(|(k, v)| (k, &v.fields)).collect();
+            format!("{:?} {:?}", c.numbers, copies)
+        }
+        Kind::Sessions => format!("{:?}", SessionItem::decode(pk, sk, item).unwrap().sessions),
+        Kind::Sketch => {
+            let s = SketchItem::decode(pk, sk, item).unwrap();
+            format!("{:?} {:?}", s.sessions, s.addresses)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rebuild_reads_resets_and_rewrites_every_family() {
+    let w = world().await;
+    let db = &w.app.state.db;
+    let events = mixed(&w.site, 300, 11);
+    put(db, &events).await;
+    Aggregator::new(db.clone())
+        .apply(&stream_events(&w).await)
+        .await
+        .unwrap();
+    let (from, to) = (day(2025, 9, 28), day(2025, 10, 1));
+    assert_matches_recount(&w, from, to).await;
+    let pk = schema::partition(w.site.id, w.site.generation);
+
+    // The aggregator wrote every family there is, and nothing outside them.
+    let stored = items_of(db, &pk).await;
+    let families: BTreeSet<Family> = stored
+        .keys()
+        .map(|sk| Family::of(sk).unwrap_or_else(|| panic!("{sk} is in no family")))
+        .collect();
+    assert_eq!(families, Family::ALL.into_iter().collect());
+
+    for family in Family::ALL {
+        let before = items_of(db, &pk).await;
+        let mut damaged = Vec::new();
+        for (sk, item) in before
+            .iter()
+            .filter(|(sk, _)| Family::of(sk) == Some(family))
+        {
+            damaged.push(corrupt(family, &pk, sk, item));
+        }
+        assert!(!damaged.is_empty(), "{family:?}");
+        db.put_stats_items(damaged).await.unwrap();
+        if family.kind() == Kind::Counter {
+            let check = recount::recount(db, w.site.id, from, to, Mode::Compare)
+                .await
+                .unwrap();
+            assert!(!check.differences.is_empty(), "{family:?}: damage not seen");
+        }
+
+        recount::recount(db, w.site.id, from, to, Mode::Rebuild)
+            .await
+            .unwrap();
+        let after = items_of(db, &pk).await;
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>(),
+            "{family:?}"
+        );
+        for (sk, old) in &before {
+            let f = Family::of(sk).unwrap();
+            let new = &after[sk];
+            assert_eq!(
+                content(f, &pk, sk, old),
+                content(f, &pk, sk, new),
+                "{family:?} damaged, {sk} not restored"
+            );
+            if f.kind() != Kind::Counter {
+                assert_eq!(
+                    version_of(f, &pk, sk, new),
+                    version_of(f, &pk, sk, old) + 1,
+                    "{sk}: the version continues"
+                );
+            }
+        }
+        assert_matches_recount(&w, from, to).await;
+    }
+    // And by hand: what the first day of October holds.
+    let october = day(2025, 10, 1);
+    let s = query::summary(db, w.site.id, w.site.generation, october, october)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(s.pv, page_views(&events, october));
+}
+
+fn page_view(site: &Site, d: NaiveDate, secs: i64, session: &str, url: &str) -> Event {
+    event(site, at(d, secs), session, "198.51.100.7", url, "page_view")
+}
+
+#[tokio::test]
+async fn one_poison_record_is_the_only_one_reported_and_the_rest_is_applied() {
+    let w = world().await;
+    let db = &w.app.state.db;
+    let (token, _) = w.app.user("other@example.com").await;
+    let other = w.app.site(&token, "https://other.example").await;
+    let d = day(2025, 9, 17);
+    // The other site's day item is damaged: its page-view counter is not a number, so
+    // DynamoDB refuses every ADD to it (a permanent error, not a throttle).
+    let mut broken = schema::items::key_of(
+        &schema::partition(other.id, other.generation),
+        &schema::day_key(d),
+    );
+    broken.insert("pv".into(), AttributeValue::S("not a number".into()));
+    db.put_stats_items(vec![broken]).await.unwrap();
+
+    let mut events: Vec<Event> = (0..10)
+        .map(|i| page_view(&w.site, d, 100 + i, &format!("s{}", i % 3), "/a"))
+        .collect();
+    events.push(page_view(&other, d, 200, "x", "/poison"));
+    events.extend((10..20).map(|i| page_view(&w.site, d, 300 + i, &format!("s{}", i % 4), "/b")));
+    put(db, &events).await;
+    let records: Vec<StreamedEvent> = stream_events(&w).await;
+    let poison = records
+        .iter()
+        .position(|r| r.event.site_id == other.id)
+        .unwrap();
+
+    let aggregator = Aggregator::new(db.clone());
+    let partial = aggregator.apply(&records).await.unwrap_err();
+    assert_eq!(
+        partial.first_not_applied, poison,
+        "only the poison record is reported"
+    );
+    assert_eq!(partial.report.items_set_aside, 1);
+
+    // The healthy site counted everything, before and after the poison record.
+    let s = query::summary(db, w.site.id, w.site.generation, d, d)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!((s.pv, s.uv, s.week_pv, s.month_pv), (20, 4, 20, 20));
+    assert_matches_recount(&w, d, d).await;
+
+    // Lambda retries from the reported record (bisecting the rest away): the poison is
+    // reported again each time, and nothing is counted twice.
+    for _ in 0..3 {
+        let again = aggregator.apply(&records[poison..]).await.unwrap_err();
+        assert_eq!(again.first_not_applied, 0);
+        let alone = aggregator
+            .apply(&records[poison..=poison])
+            .await
+            .unwrap_err();
+        assert_eq!(alone.first_not_applied, 0);
+    }
+    aggregator.apply(&records[poison + 1..]).await.unwrap();
+    let s = query::summary(db, w.site.id, w.site.generation, d, d)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!((s.pv, s.uv), (20, 4));
+    assert_matches_recount(&w, d, d).await;
+}
+
+#[tokio::test]
+async fn a_ranking_item_near_400_kb_takes_new_keys_as_other_and_fails_nothing() {
+    let w = world().await;
+    let db = &w.app.state.db;
+    let (token, _) = w.app.user("other@example.com").await;
+    let other = w.app.site(&token, "https://other.example").await;
+    let d = day(2025, 9, 17);
+    // A url ranking item as an older aggregator could leave it: ~399 KB of keys, not
+    // marked full.
+    let pk = schema::partition(w.site.id, w.site.generation);
+    let sk = schema::rank_key(d, StatType::Url);
+    let mut big = schema::items::key_of(&pk, &sk);
+    let mut size = pk.len() + sk.len() + 4;
+    let mut i = 0;
+    while size < 399 * 1024 {
+        let name = format!("url:/legacy/{i:05}/{}", "x".repeat(180));
+        size += name.len() + 2;
+        big.insert(name, AttributeValue::N("1".into()));
+        i += 1;
+    }
+    db.put_stats_items(vec![big]).await.unwrap();
+
+    let long = "y".repeat(190);
+    let mut events: Vec<Event> = (0..100)
+        .map(|i| {
+            page_view(
+                &w.site,
+                d,
+                100 + i,
+                &format!("s{}", i % 5),
+                &format!("/new/{i}/{long}"),
+            )
+        })
+        .collect();
+    events.extend((0..30).map(|i| page_view(&other, d, 500 + i, &format!("o{}", i % 6), "/o")));
+    put(db, &events).await;
+    let records = stream_events(&w).await;
+    let report = Aggregator::new(db.clone())
+        .apply(&records)
+        .await
+        .expect("no record in the failure path");
+    assert_eq!(report.items_set_aside, 0);
+
+    let (urls, _) = query::ranking(db, w.site.id, w.site.generation, d, StatType::Url, 1)
+        .await
+        .unwrap();
+    assert_eq!(urls.list[0].key, "(other)");
+    assert_eq!(urls.list[0].count, 100, "every new key counted as (other)");
+    assert!(!urls.list.iter().any(|r| r.key.starts_with("/new/")));
+    let s = query::summary(db, w.site.id, w.site.generation, d, d)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!((s.pv, s.uv, s.ip_count), (100, 5, 1));
+    let (referrers, _) = query::ranking(db, w.site.id, w.site.generation, d, StatType::Referrer, 1)
+        .await
+        .unwrap();
+    assert_eq!(referrers.list[0].count, 100);
+
+    // The other site is exact.
+    let o = query::summary(db, other.id, other.generation, d, d)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!((o.pv, o.uv), (30, 6));
+    let check = recount::recount(db, other.id, d, d, Mode::Compare)
+        .await
+        .unwrap();
+    assert!(check.differences.is_empty(), "{:?}", check.differences);
+    // The full item stays under DynamoDB's limit and says it is full.
+    let stored = items_of(db, &pk).await;
+    let item = CounterItem::decode(&pk, &sk, &stored[&sk]).unwrap();
+    assert!(item.full);
+}
+
+#[tokio::test]
+async fn summaries_never_show_a_week_or_a_month_below_a_day() {
+    let w = world().await;
+    let db = &w.app.state.db;
+    // A Wednesday mid-month: its week lies inside its month.
+    let d = day(2025, 9, 17);
+    let events: Vec<Event> = (0..240)
+        .map(|i| {
+            event(
+                &w.site,
+                at(d, 1000 + i),
+                &format!("s{i}"),
+                &format!("203.0.113.{}", i % 200),
+                &format!("/p{}", i % 9),
+                "page_view",
+            )
+        })
+        .collect();
+    put(db, &events).await;
+    let records = stream_events(&w).await;
+    let done = AtomicBool::new(false);
+    let aggregator = Aggregator::new(db.clone());
+    let writer = async {
+        for batch in records.chunks(4) {
+            aggregator.apply(batch).await.unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+    };
+    let pk = schema::partition(w.site.id, w.site.generation);
+    let reader = async {
+        let mut samples = 0;
+        while !done.load(Ordering::SeqCst) {
+            let s = query::summary(db, w.site.id, w.site.generation, d, d)
+                .await
+                .unwrap()
+                .0;
+            let shown = format!("{s:?}");
+            assert!(s.week_pv >= s.pv && s.month_pv >= s.week_pv, "{shown}");
+            assert!(s.week_uv >= s.uv && s.month_uv >= s.week_uv, "{shown}");
+            assert!(
+                s.week_ip >= s.ip_count && s.month_ip >= s.week_ip,
+                "{shown}"
+            );
+            // The stored items themselves, read day first, then week, then month.
+            let mut pv = Vec::new();
+            for sk in [
+                schema::day_key(d),
+                schema::week_key(d),
+                schema::month_key(d),
+            ] {
+                let mut cost = Default::default();
+                let got = db
+                    .stats_items(&pk, std::slice::from_ref(&sk), &mut cost)
+                    .await
+                    .unwrap();
+                let item = got
+                    .get(&sk)
+                    .map(|i| CounterItem::decode(&pk, &sk, i).unwrap())
+                    .unwrap_or_default();
+                pv.push(item.count("pv"));
+            }
+            assert!(
+                pv[1] >= pv[0] && pv[2] >= pv[1],
+                "stored day/week/month pv {pv:?}"
+            );
+            samples += 1;
+        }
+        samples
+    };
+    let ((), samples) = tokio::join!(writer, reader);
+    assert!(samples >= 10, "only {samples} reads raced the batches");
+    let s = query::summary(db, w.site.id, w.site.generation, d, d)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!((s.pv, s.week_pv, s.month_pv, s.uv), (240, 240, 240, 240));
+}
