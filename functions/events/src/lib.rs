@@ -6,6 +6,8 @@
 //! | `GET /api/events/{site_id}` | [`list`] |
 //! | `GET /api/events/{site_id}/stats` | [`stats`] |
 //! | `GET /api/events/{site_id}/summary` | [`summary`] |
+//! | `GET /api/events/{site_id}/breakdown` | [`breakdown`] |
+//! | `GET /api/events/{site_id}/realtime` | [`realtime`] |
 
 use axum::Json;
 use axum::Router;
@@ -16,7 +18,9 @@ use pingoo::events::EventView;
 use pingoo::events::service::{self, Caller, CreateEvent, EventList, ListEvents};
 use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody, QueryParams};
 use pingoo::stats::query::{Ranking, Summary};
-use pingoo::stats::service::{self as stats_service, StatsQuery, SummaryQuery};
+use pingoo::stats::rankings::Breakdown;
+use pingoo::stats::realtime::Realtime;
+use pingoo::stats::service::{self as stats_service, BreakdownQuery, StatsQuery, SummaryQuery};
 use pingoo::{ApiError, AppState};
 
 type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
@@ -31,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events/{site_id}", get(list))
         .route("/api/events/{site_id}/stats", get(stats))
         .route("/api/events/{site_id}/summary", get(summary))
+        .route("/api/events/{site_id}/breakdown", get(breakdown))
+        .route("/api/events/{site_id}/realtime", get(realtime))
 }
 
 /// What the Lambda runs.
@@ -80,4 +86,29 @@ async fn summary(
     Ok(ok(
         stats_service::summary(&state, &user, site_id, query).await?
     ))
+}
+
+async fn breakdown(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(site_id): IdParam,
+    QueryParams(query): QueryParams<BreakdownQuery>,
+) -> Reply<Breakdown> {
+    Ok(ok(
+        stats_service::breakdown(&state, &user, site_id, query).await?
+    ))
+}
+
+async fn realtime(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(site_id): IdParam,
+) -> Reply<Realtime> {
+    Ok(ok(stats_service::realtime(
+        &state,
+        &user,
+        site_id,
+        stats_service::now(),
+    )
+    .await?))
 }

@@ -25,7 +25,7 @@ use futures::StreamExt;
 use super::apply::{
     Copy, CounterRecord, SessionRecord, apply_counters, apply_distinct, apply_sessions, padded_seq,
 };
-use super::facts::{Of, SiteInfo, Touch, touches};
+use super::facts::{Of, SiteInfo, Touch, realtime_touches, touches};
 use super::schema::{copy_target, partition, write_phase};
 use crate::events::model::Event;
 use crate::store::{Db, StoreError, WriteMeter};
@@ -182,7 +182,7 @@ impl Aggregator {
             });
         }
         let meter = WriteMeter::default();
-        let outcome = apply_placed(&self.db, &placed, &meter).await;
+        let outcome = apply_placed(&self.db, &placed, chrono::Utc::now(), &meter).await;
         let report = BatchReport {
             records: events.len(),
             counted: placed.len(),
@@ -310,18 +310,31 @@ fn set_aside(pk: &str, sk: &str, records: usize, err: &StoreError) {
     );
 }
 
-/// Applies placed events, in phases (see the module's doc). Also used by recount, with
-/// synthetic sequence numbers.
-pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMeter) -> Applied {
+/// Applies placed events, in phases (see the module's doc); `now` places them in the
+/// realtime window.
+pub(crate) async fn apply_placed(
+    db: &Db,
+    placed: &[Placed<'_>],
+    now: chrono::DateTime<chrono::Utc>,
+    meter: &WriteMeter,
+) -> Applied {
     let mut counters: BTreeMap<ItemId, Job<CounterRecord>> = BTreeMap::new();
     let mut sessions: BTreeMap<ItemId, Job<SessionRecord>> = BTreeMap::new();
     let mut distinct: BTreeMap<ItemId, Job<(Of, u64)>> = BTreeMap::new();
     for p in placed {
         let pk = partition(p.site.id, p.event.generation);
         let mut adds: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-        for touch in touches(p.event, &p.site) {
+        let mut members: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+        for touch in touches(p.event, &p.site)
+            .into_iter()
+            .chain(realtime_touches(p.event, now))
+        {
             match touch {
                 Touch::Add { sk, attr, by } => adds.entry(sk).or_default().push((attr, by)),
+                Touch::Member { sk, attr, value } => {
+                    adds.entry(sk.clone()).or_default();
+                    members.entry(sk).or_default().push((attr, value));
+                }
                 Touch::Session { sk, session, at } => {
                     sessions.entry((pk.clone(), sk)).or_default().records.push((
                         p.index,
@@ -341,12 +354,14 @@ pub(crate) async fn apply_placed(db: &Db, placed: &[Placed<'_>], meter: &WriteMe
             }
         }
         for (sk, adds) in adds {
+            let members = members.remove(&sk).unwrap_or_default();
             counters.entry((pk.clone(), sk)).or_default().records.push((
                 p.index,
                 CounterRecord {
                     shard: p.shard,
                     seq: p.seq.clone(),
                     adds,
+                    members,
                 },
             ));
         }

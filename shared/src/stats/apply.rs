@@ -60,6 +60,8 @@ pub struct CounterRecord {
     /// Padded ([`padded_seq`]).
     pub seq: String,
     pub adds: Vec<(String, i64)>,
+    /// Values for number sets (`(attribute, value)`), idempotent.
+    pub members: Vec<(String, u64)>,
 }
 
 /// One stream record's event in one session bucket.
@@ -208,6 +210,26 @@ async fn apply_counter_run(
         let mut update = Update::default();
         let (sums, full) = placed_sums(known.as_ref(), &pending, refused_as_too_large);
         update.add = sums.into_iter().filter(|(_, by)| *by != 0).collect();
+        let mut sets: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for r in &pending {
+            for (attr, value) in &r.members {
+                sets.entry(attr).or_default().push(*value);
+            }
+        }
+        update.add_to_sets = sets
+            .into_iter()
+            .map(|(a, mut v)| {
+                v.sort_unstable();
+                v.dedup();
+                (a.to_owned(), v)
+            })
+            .collect();
+        if let Some(expires) = schema::realtime_expiry(sk) {
+            update.set.push((
+                attr::EXPIRES.to_owned(),
+                AttributeValue::N(expires.to_string()),
+            ));
+        }
         if full && known.as_ref().is_some_and(|k| !k.full) {
             update
                 .set
@@ -420,6 +442,7 @@ mod tests {
             shard: 0,
             seq: padded_seq("1"),
             adds: adds.iter().map(|(a, b)| ((*a).to_owned(), *b)).collect(),
+            members: Vec::new(),
         }
     }
 

@@ -117,6 +117,39 @@ pub enum Touch {
     Session { sk: String, session: u64, at: u32 },
     /// A value seen by one of a sketch item's two sketches.
     Distinct { sk: String, of: Of, hash: u64 },
+    /// A value added to a number set of a counter item (idempotent).
+    Member {
+        sk: String,
+        attr: String,
+        value: u64,
+    },
+}
+
+/// How far back, and ahead, an event still counts in the realtime figures.
+pub const REALTIME_WINDOW_MINUTES: i64 = 30;
+
+/// What a human event adds to the realtime figures, if it happened within the realtime
+/// window before `now`: its minute's page views and sessions. (Not part of [`touches`]:
+/// realtime items depend on the clock, are short-lived and never rebuilt.)
+pub fn realtime_touches(event: &Event, now: DateTime<Utc>) -> Vec<Touch> {
+    let at = event_time(event);
+    let age = now - at;
+    if event.is_bot
+        || age > chrono::Duration::minutes(REALTIME_WINDOW_MINUTES)
+        || age < chrono::Duration::minutes(-1)
+    {
+        return Vec::new();
+    }
+    let sk = super::schema::minute_key(at);
+    let mut out = vec![Touch::Member {
+        sk: sk.clone(),
+        attr: attr::MINUTE_SESSIONS.to_owned(),
+        value: hash(&event.session_id),
+    }];
+    if event.event_type == "page_view" {
+        out.push(add(&sk, attr::PV));
+    }
+    out
 }
 
 /// When an event happened: its stored time, or the time in its id.

@@ -4,7 +4,9 @@
 //! - [`schema`]: the stats table's item families, keys, attributes and typed items;
 //! - [`apply`]: how each family is written exactly once per stream record;
 //! - [`aggregate`]: the stream handler, one coalesced write per item per batch;
-//! - [`query`]: summary and rankings from a fixed number of items;
+//! - [`query`]: summaries from a fixed number of items;
+//! - [`rankings`]: rankings of a day or a range, one type or a breakdown;
+//! - [`realtime`]: visitors now and page views per minute;
 //! - [`service`]: the two endpoints' parameters and ownership checks;
 //! - [`recount`]: rebuild or check counters from raw events;
 //! - [`sessions`], [`sketch`]: the compact per-day session table and distinct counts.
@@ -13,6 +15,8 @@ pub mod aggregate;
 pub mod apply;
 pub mod facts;
 pub mod query;
+pub mod rankings;
+pub mod realtime;
 pub mod recount;
 pub mod schema;
 pub mod service;

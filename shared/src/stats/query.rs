@@ -36,8 +36,7 @@ impl Counters {
     }
 }
 
-/// Rows per ranking page (as the original product).
-pub const PAGE_SIZE: usize = 10;
+pub use super::rankings::PAGE_SIZE;
 
 /// What one day's counter item says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -155,6 +154,42 @@ pub struct Summary {
     /// Only for a range: one point per day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily: Option<Vec<DailyPoint>>,
+    /// Only with `compare`: the same figures for the period compared with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<Comparison>>,
+}
+
+/// A summary's figures for the period it is compared with (`compare=previous|year`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub pv: u64,
+    pub uv: u64,
+    pub ip_count: u64,
+    pub event_count: u64,
+    pub bounce_rate: f64,
+    pub avg_duration: u64,
+    pub hourly_stats: Vec<HourCount>,
+    pub start_time: String,
+    pub end_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily: Option<Vec<DailyPoint>>,
+}
+
+impl From<Summary> for Comparison {
+    fn from(s: Summary) -> Self {
+        Comparison {
+            pv: s.pv,
+            uv: s.uv,
+            ip_count: s.ip_count,
+            event_count: s.event_count,
+            bounce_rate: s.bounce_rate,
+            avg_duration: s.avg_duration,
+            hourly_stats: s.hourly_stats,
+            start_time: s.start_time,
+            end_time: s.end_time,
+            daily: s.daily,
+        }
+    }
 }
 
 /// Adds a day to a window's floor: page views add up, distinct counts are at least the
@@ -297,80 +332,12 @@ pub async fn summary(
         start_time: ymd(from),
         end_time: ymd(to),
         daily: (!single).then_some(daily),
+        previous: None,
     };
     Ok((summary, cost))
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct KeyCount {
-    pub key: String,
-    pub count: u64,
-}
-
-/// `GET /api/events/:site_id/stats`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Ranking {
-    pub list: Vec<KeyCount>,
-    pub total: usize,
-    pub page: usize,
-    pub page_size: usize,
-}
-
-/// Every key of one stat type in a ranking item with its count, counts descending, ties
-/// by key.
-pub fn ranked(item: Option<&CounterItem>, stat: StatType) -> Vec<KeyCount> {
-    let mut rows: Vec<KeyCount> = item
-        .map(|item| {
-            item.numbers
-                .iter()
-                .filter_map(|(attr, count)| {
-                    let key = schema::rank_key_of(attr, stat)?;
-                    let count = u64::try_from(*count).ok().filter(|c| *c > 0)?;
-                    Some(KeyCount {
-                        key: key.to_owned(),
-                        count,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-    rows
-}
-
-/// One page of one day's ranking: a single item read.
-pub async fn ranking(
-    db: &Db,
-    site_id: u64,
-    generation: u64,
-    day: NaiveDate,
-    stat: StatType,
-    page: usize,
-) -> Result<(Ranking, ReadCost), StoreError> {
-    let pk = partition(site_id, generation);
-    let sk = rank_key(day, stat);
-    let mut cost = ReadCost::default();
-    let raw = db
-        .stats_items(&pk, std::slice::from_ref(&sk), &mut cost)
-        .await?;
-    let items = Counters::decode(&pk, &raw)?;
-    let rows = ranked(items.get(&sk), stat);
-    let total = rows.len();
-    let list = rows
-        .into_iter()
-        .skip((page - 1).saturating_mul(PAGE_SIZE))
-        .take(PAGE_SIZE)
-        .collect();
-    Ok((
-        Ranking {
-            list,
-            total,
-            page,
-            page_size: PAGE_SIZE,
-        },
-        cost,
-    ))
-}
+pub use super::rankings::{KeyCount, Ranking, ranked, ranking};
 
 /// Every figure of some days, as the API would show them: what recount compares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -454,26 +421,6 @@ mod tests {
         assert_eq!(avg_duration(&t), 2);
         assert_eq!(bounce_rate(&SessionTotals::default()), 0.0);
         assert_eq!(avg_duration(&SessionTotals::default()), 0);
-    }
-
-    #[test]
-    fn rankings_sort_by_count_then_key() {
-        let mut item = CounterItem::default();
-        for (k, c) in [
-            ("url:/b", 2),
-            ("url:/a", 2),
-            ("url:/c", 5),
-            ("os:Linux", 9),
-            ("urlx:/d", 9),
-            ("pv", 1),
-        ] {
-            item.numbers.insert(k.into(), c);
-        }
-        let keys: Vec<_> = ranked(Some(&item), StatType::Url)
-            .into_iter()
-            .map(|r| r.key)
-            .collect();
-        assert_eq!(keys, ["/c", "/a", "/b"]);
     }
 
     #[test]

@@ -84,6 +84,8 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
                         MAX_BUCKET_SESSIONS,
                     );
                 }
+                // Realtime minutes are not rebuilt (and `touches` never gives these).
+                Touch::Member { .. } => {}
                 Touch::Distinct { sk, of, hash } => {
                     let item = f.sketches.entry(sk).or_default();
                     match of {
@@ -257,7 +259,7 @@ pub async fn recount(
     let mut existing: Vec<(String, Family)> = Vec::new();
     let mut markers = Markers::new();
     let mut versions: BTreeMap<String, u64> = BTreeMap::new();
-    for family in Family::ALL {
+    for family in Family::ALL.into_iter().filter(|f| f.rebuilt()) {
         let (lo, hi) = family.range(wide_from, wide_to);
         for item in db.stats_range(&pk, &lo, &hi).await? {
             let Some(sk) = schema::items::sk_of(&item).map(str::to_owned) else {

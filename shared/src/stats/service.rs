@@ -1,11 +1,12 @@
 //! The statistics endpoints: parameters, ownership, then a read of the counters.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::facts::StatType;
-use super::query::{self, Ranking, Summary};
+use super::query::{self, Summary};
+use super::rankings::{self, Breakdown, MAX_PAGE_SIZE, PAGE_SIZE, Ranking};
 use crate::error::ApiError;
 use crate::model::User;
 use crate::state::AppState;
@@ -16,7 +17,10 @@ pub const MAX_RANGE_DAYS: u64 = 366;
 #[derive(Debug, Default, Deserialize)]
 pub struct StatsQuery {
     pub date: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
     pub page: Option<usize>,
+    pub page_size: Option<usize>,
     pub stat_type: Option<String>,
     pub event_type: Option<String>,
 }
@@ -26,6 +30,138 @@ pub struct SummaryQuery {
     pub date: Option<String>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
+    /// `previous` or `year`.
+    pub compare: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BreakdownQuery {
+    pub date: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// Comma-separated stat types; all when absent.
+    pub stat_types: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// What a summary is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// The period of equal length that ends the day before.
+    Previous,
+    /// The same days one year earlier.
+    Year,
+}
+
+impl Compare {
+    pub fn parse(raw: Option<&str>) -> Result<Option<Compare>, ApiError> {
+        match raw.map(str::trim).filter(|r| !r.is_empty()) {
+            None => Ok(None),
+            Some("previous") => Ok(Some(Compare::Previous)),
+            Some("year") => Ok(Some(Compare::Year)),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "compare {other:?} is not one of: previous, year"
+            ))),
+        }
+    }
+
+    /// The period compared with `from..=to`.
+    pub fn period(self, from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            Compare::Previous => {
+                let len = (to - from).num_days().unsigned_abs() + 1;
+                let end = from.pred_opt().unwrap_or(from);
+                let start = end.checked_sub_days(Days::new(len - 1)).unwrap_or(end);
+                (start, end)
+            }
+            Compare::Year => {
+                let back = |d: NaiveDate| d.checked_sub_months(Months::new(12)).unwrap_or(d);
+                (back(from), back(to))
+            }
+        }
+    }
+}
+
+/// The days a request asks for: `date` alone (default today in the site's time zone), or
+/// `start_date`/`end_date` (at most [`MAX_RANGE_DAYS`]), never both.
+pub fn period(
+    date: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+    tz: Tz,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|v| !v.is_empty())
+    }
+    let (start, end) = (given(start), given(end));
+    if start.is_none() && end.is_none() {
+        let day = parse_date("date", date, tz)?;
+        return Ok((day, day));
+    }
+    if given(date).is_some() {
+        return Err(ApiError::bad_request(
+            "give either date or start_date/end_date, not both",
+        ));
+    }
+    let to = parse_date("end_date", end, tz)?;
+    let from = match start {
+        Some(raw) => parse_date("start_date", Some(raw), tz)?,
+        None => to,
+    };
+    if from > to {
+        return Err(ApiError::bad_request(
+            "start_date must not be after end_date",
+        ));
+    }
+    if from
+        .checked_add_days(Days::new(MAX_RANGE_DAYS))
+        .is_some_and(|limit| to >= limit)
+    {
+        return Err(ApiError::bad_request(format!(
+            "a period covers at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    Ok((from, to))
+}
+
+fn page_size(raw: Option<usize>, field: &str, default: usize) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(format!(
+            "{field} must be between 1 and {MAX_PAGE_SIZE}; got {n}"
+        ))),
+    }
+}
+
+/// The stat types a breakdown asks for: every one when absent; unknown or repeated
+/// names are a 400 naming them.
+pub fn stat_types(raw: Option<&str>) -> Result<Vec<StatType>, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(StatType::ALL.to_vec());
+    };
+    let mut out = Vec::new();
+    let mut unknown = Vec::new();
+    let mut repeated = Vec::new();
+    for name in raw.split(',').map(str::trim) {
+        match StatType::parse(name) {
+            Some(t) if out.contains(&t) => repeated.push(name),
+            Some(t) => out.push(t),
+            None => unknown.push(name),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "stat_types has unknown types {unknown:?}; valid: {}",
+            valid_stat_types()
+        )));
+    }
+    if !repeated.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "stat_types repeats {repeated:?}"
+        )));
+    }
+    Ok(out)
 }
 
 fn today(tz: Tz) -> NaiveDate {
@@ -81,13 +217,69 @@ pub async fn stats(
         Some(0) => return Err(ApiError::bad_request("page must be at least 1")),
         Some(p) => p,
     };
+    let size = page_size(q.page_size, "page_size", PAGE_SIZE)?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
     let tz = crate::time::site_tz(&site.timezone);
-    let day = parse_date("date", q.date.as_deref(), tz)?;
-    let (ranking, cost) =
-        query::ranking(&state.db, site.id, site.generation, day, stat, page).await?;
+    let (from, to) = period(
+        q.date.as_deref(),
+        q.start_date.as_deref(),
+        q.end_date.as_deref(),
+        tz,
+    )?;
+    let (ranking, cost) = rankings::ranking_range(
+        &state.db,
+        site.id,
+        site.generation,
+        from,
+        to,
+        stat,
+        page,
+        size,
+    )
+    .await?;
     tracing::debug!(site_id, read_units = cost.units, "stats read");
     Ok(ranking)
+}
+
+/// `GET /api/events/:site_id/breakdown`.
+pub async fn breakdown(
+    state: &AppState,
+    user: &User,
+    site_id: u64,
+    q: BreakdownQuery,
+) -> Result<Breakdown, ApiError> {
+    let types = stat_types(q.stat_types.as_deref())?;
+    let limit = page_size(q.limit, "limit", PAGE_SIZE)?;
+    let site = crate::sites::service::owned(state, user, site_id).await?;
+    let tz = crate::time::site_tz(&site.timezone);
+    let (from, to) = period(
+        q.date.as_deref(),
+        q.start_date.as_deref(),
+        q.end_date.as_deref(),
+        tz,
+    )?;
+    let (out, cost) =
+        rankings::breakdown(&state.db, site.id, site.generation, from, to, &types, limit).await?;
+    tracing::debug!(site_id, read_units = cost.units, "breakdown read");
+    Ok(out)
+}
+
+/// The clock the endpoints read (tests pass their own instant to the functions below).
+pub fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
+
+/// `GET /api/events/:site_id/realtime`, at `now`.
+pub async fn realtime(
+    state: &AppState,
+    user: &User,
+    site_id: u64,
+    now: chrono::DateTime<Utc>,
+) -> Result<super::realtime::Realtime, ApiError> {
+    let site = crate::sites::service::owned(state, user, site_id).await?;
+    let (out, cost) = super::realtime::realtime(&state.db, site.id, site.generation, now).await?;
+    tracing::debug!(site_id, read_units = cost.units, "realtime read");
+    Ok(out)
 }
 
 /// `GET /api/events/:site_id/summary`.
@@ -97,41 +289,28 @@ pub async fn summary(
     site_id: u64,
     q: SummaryQuery,
 ) -> Result<Summary, ApiError> {
+    let compare = Compare::parse(q.compare.as_deref())?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
     let tz = crate::time::site_tz(&site.timezone);
-    let (from, to) = match (&q.start_date, &q.end_date) {
-        (None, None) => {
-            let day = parse_date("date", q.date.as_deref(), tz)?;
-            (day, day)
-        }
-        (start, end) => {
-            if q.date.is_some() {
-                return Err(ApiError::bad_request(
-                    "give either date or start_date/end_date, not both",
-                ));
-            }
-            let to = parse_date("end_date", end.as_deref(), tz)?;
-            let from = match start {
-                Some(raw) => parse_date("start_date", Some(raw), tz)?,
-                None => to,
-            };
-            if from > to {
-                return Err(ApiError::bad_request(
-                    "start_date must not be after end_date",
-                ));
-            }
-            if from
-                .checked_add_days(Days::new(MAX_RANGE_DAYS))
-                .is_some_and(|limit| to >= limit)
-            {
-                return Err(ApiError::bad_request(format!(
-                    "a summary covers at most {MAX_RANGE_DAYS} days"
-                )));
-            }
-            (from, to)
+    let (from, to) = period(
+        q.date.as_deref(),
+        q.start_date.as_deref(),
+        q.end_date.as_deref(),
+        tz,
+    )?;
+    let current = query::summary(&state.db, site.id, site.generation, from, to);
+    let (summary, cost) = match compare {
+        None => current.await?,
+        Some(compare) => {
+            let (pfrom, pto) = compare.period(from, to);
+            let previous = query::summary(&state.db, site.id, site.generation, pfrom, pto);
+            let (now, before) = futures::try_join!(current, previous)?;
+            let (mut summary, mut cost) = now;
+            cost += before.1;
+            summary.previous = Some(Box::new(before.0.into()));
+            (summary, cost)
         }
     };
-    let (summary, cost) = query::summary(&state.db, site.id, site.generation, from, to).await?;
     tracing::debug!(site_id, read_units = cost.units, "summary read");
     Ok(summary)
 }
@@ -139,6 +318,63 @@ pub async fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn compared_periods() {
+        // A day: the day before.
+        assert_eq!(
+            Compare::Previous.period(d(2026, 3, 1), d(2026, 3, 1)),
+            (d(2026, 2, 28), d(2026, 2, 28))
+        );
+        // 30 days ending on the 30th: the 30 days before.
+        assert_eq!(
+            Compare::Previous.period(d(2026, 11, 1), d(2026, 11, 30)),
+            (d(2026, 10, 2), d(2026, 10, 31))
+        );
+        // A year back; 29 February becomes the 28th.
+        assert_eq!(
+            Compare::Year.period(d(2028, 2, 29), d(2028, 3, 6)),
+            (d(2027, 2, 28), d(2027, 3, 6))
+        );
+        assert!(Compare::parse(Some("week")).is_err());
+        assert_eq!(Compare::parse(None).ok(), Some(None));
+    }
+
+    #[test]
+    fn breakdown_types() {
+        assert_eq!(stat_types(None).ok().map(|t| t.len()), Some(11));
+        assert_eq!(
+            stat_types(Some("url, event_type")).ok(),
+            Some(vec![StatType::Url, StatType::EventType])
+        );
+        let err = |raw| {
+            stat_types(Some(raw))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err("url,nope").contains("nope"));
+        assert!(err("url,url").contains("repeats"));
+    }
+
+    #[test]
+    fn periods() {
+        let tz = chrono_tz::UTC;
+        assert!(period(Some("20260101"), Some("20260101"), None, tz).is_err());
+        assert!(period(None, Some("20260105"), Some("20260101"), tz).is_err());
+        assert!(period(None, Some("20240101"), Some("20250101"), tz).is_err());
+        assert!(period(None, Some("20250101"), Some("20260101"), tz).is_ok());
+        assert_eq!(
+            period(None, Some("2026-01-01"), Some("20260131"), tz).ok(),
+            Some((d(2026, 1, 1), d(2026, 1, 31)))
+        );
+        assert!(page_size(Some(101), "page_size", 10).is_err());
+        assert!(page_size(Some(0), "page_size", 10).is_err());
+    }
 
     #[test]
     fn stat_and_event_types() {

@@ -73,6 +73,8 @@ pub enum Condition {
 pub struct Update {
     pub set: Vec<(String, AttributeValue)>,
     pub add: Vec<(String, i64)>,
+    /// Values added to number sets (idempotent: a set keeps each value once).
+    pub add_to_sets: Vec<(String, Vec<u64>)>,
     pub conditions: Vec<Condition>,
 }
 
@@ -117,6 +119,17 @@ impl Update {
             names.insert(format!("#a{i}"), attr.clone());
             values.insert(format!(":a{i}"), n(by));
             adds.push(format!("#a{i} :a{i}"));
+        }
+        for (i, (attr, members)) in self.add_to_sets.iter().enumerate() {
+            if members.is_empty() {
+                continue;
+            }
+            names.insert(format!("#n{i}"), attr.clone());
+            values.insert(
+                format!(":n{i}"),
+                AttributeValue::Ns(members.iter().map(u64::to_string).collect()),
+            );
+            adds.push(format!("#n{i} :n{i}"));
         }
         let mut conditions = Vec::new();
         for (i, c) in self.conditions.iter().enumerate() {

@@ -55,6 +55,8 @@ pub struct CounterItem {
     pub copies: BTreeMap<String, CopyFields>,
     /// A ranking item marked full ([`attr::FULL`]).
     pub full: bool,
+    /// Number sets by attribute (a realtime minute's session hashes).
+    pub sets: BTreeMap<String, std::collections::BTreeSet<u64>>,
 }
 
 /// A session bucket.
@@ -186,6 +188,15 @@ impl CounterItem {
                     }
                     out.copies.insert(name.clone(), copy);
                 }
+                AttributeValue::Ns(values) => {
+                    let mut set = std::collections::BTreeSet::new();
+                    for v in values {
+                        set.insert(v.parse().map_err(|_| {
+                            err(pk, sk, format!("{name} holds {v:?}, not a whole number"))
+                        })?);
+                    }
+                    out.sets.insert(name.clone(), set);
+                }
                 v => {
                     out.numbers.insert(name.clone(), number(pk, sk, name, v)?);
                 }
@@ -216,6 +227,14 @@ impl CounterItem {
         }
         if self.full {
             item.insert(attr::FULL.into(), AttributeValue::Bool(true));
+        }
+        for (name, set) in &self.sets {
+            if !set.is_empty() {
+                item.insert(
+                    name.clone(),
+                    AttributeValue::Ns(set.iter().map(u64::to_string).collect()),
+                );
+            }
         }
         item
     }

@@ -16,6 +16,7 @@
 //! | [`Family::DaySketch`] | `X#D#<yyyymmdd>` | `v`, `u` sessions sketch, `i` addresses sketch (bytes) |
 //! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>` | as above |
 //! | [`Family::MonthSketch`] | `X#M#<yyyymm>` | as above |
+//! | [`Family::Realtime`] | `T#<yyyymmddHHMM>` (UTC minute) | `pv`; `u` session hashes (number set); markers; `expires_at` (TTL) |
 
 pub mod items;
 
@@ -54,6 +55,9 @@ pub enum Family {
     DaySketch,
     WeekSketch,
     MonthSketch,
+    /// Page views and sessions of one UTC minute, for the realtime figures; expires an
+    /// hour later (table TTL), never rebuilt.
+    Realtime,
 }
 
 /// How a family's items are written.
@@ -68,7 +72,7 @@ pub enum Kind {
 }
 
 impl Family {
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Day,
         Family::Week,
         Family::Month,
@@ -77,11 +81,20 @@ impl Family {
         Family::DaySketch,
         Family::WeekSketch,
         Family::MonthSketch,
+        Family::Realtime,
     ];
+
+    /// Whether recount rebuilds this family from raw events (realtime minutes are
+    /// short-lived and fed by the stream alone).
+    pub fn rebuilt(self) -> bool {
+        self != Family::Realtime
+    }
 
     pub fn kind(self) -> Kind {
         match self {
-            Family::Day | Family::Week | Family::Month | Family::Ranking => Kind::Counter,
+            Family::Day | Family::Week | Family::Month | Family::Ranking | Family::Realtime => {
+                Kind::Counter
+            }
             Family::Sessions => Kind::Sessions,
             Family::DaySketch | Family::WeekSketch | Family::MonthSketch => Kind::Sketch,
         }
@@ -97,6 +110,7 @@ impl Family {
             Family::DaySketch => "X#D#",
             Family::WeekSketch => "X#W#",
             Family::MonthSketch => "X#M#",
+            Family::Realtime => "T#",
         }
     }
 
@@ -123,8 +137,8 @@ impl Family {
             Family::Month | Family::MonthSketch => {
                 (format!("{p}{}", ym(from)), format!("{p}{}", ym(to)))
             }
-            // `~` sorts after every suffix (`#url`, `#3`).
-            Family::Ranking | Family::Sessions => {
+            // `~` sorts after every suffix (`#url`, `#3`, the minutes of a day).
+            Family::Ranking | Family::Sessions | Family::Realtime => {
                 (format!("{p}{}", ymd(from)), format!("{p}{}~", ymd(to)))
             }
         }
@@ -209,6 +223,23 @@ pub fn sketch_key(window: Window, day: NaiveDate) -> String {
     }
 }
 
+/// The realtime item of the UTC minute `minute` falls in.
+pub fn minute_key(minute: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{}{}",
+        Family::Realtime.prefix(),
+        minute.format("%Y%m%d%H%M")
+    )
+}
+
+/// When a realtime item may be deleted (epoch seconds, the table's TTL attribute): an
+/// hour after its minute.
+pub fn realtime_expiry(sk: &str) -> Option<i64> {
+    let minute = sk.strip_prefix(Family::Realtime.prefix())?;
+    let at = chrono::NaiveDateTime::parse_from_str(minute, "%Y%m%d%H%M").ok()?;
+    Some(at.and_utc().timestamp() + 3600)
+}
+
 /// Counter attributes.
 pub mod attr {
     /// Page views (day, week, month items).
@@ -223,6 +254,10 @@ pub mod attr {
     pub const VERSION: &str = "v";
     /// Session table of a session bucket.
     pub const SESSIONS: &str = "s";
+    /// Session hashes of a realtime minute (a number set).
+    pub const MINUTE_SESSIONS: &str = "u";
+    /// The table's TTL attribute (epoch seconds).
+    pub const EXPIRES: &str = "expires_at";
 
     /// Page views in hour `h` (0–23) of the site's day.
     pub fn hour(h: u32) -> String {
@@ -302,6 +337,10 @@ mod tests {
     fn every_key_belongs_to_its_family_and_lies_in_its_range() {
         let day = d(2025, 9, 17);
         let keys = [
+            (
+                Family::Realtime,
+                minute_key(day.and_hms_opt(10, 41, 0).unwrap_or_default().and_utc()),
+            ),
             (Family::Day, day_key(day)),
             (Family::Week, week_key(day)),
             (Family::Month, month_key(day)),
@@ -352,6 +391,18 @@ mod tests {
     fn weeks_start_on_monday() {
         assert_eq!(week_key(d(2025, 9, 21)), "W#20250915");
         assert_eq!(week_key(d(2025, 9, 15)), "W#20250915");
+    }
+
+    #[test]
+    fn realtime_minutes_expire_an_hour_later() {
+        let at = d(2026, 12, 2)
+            .and_hms_opt(10, 41, 0)
+            .unwrap_or_default()
+            .and_utc();
+        let sk = minute_key(at);
+        assert_eq!(sk, "T#202612021041");
+        assert_eq!(realtime_expiry(&sk), Some(at.timestamp() + 3600));
+        assert_eq!(realtime_expiry("D#20261202"), None);
     }
 
     #[test]
