@@ -8,6 +8,7 @@
 //! | `PUT /api/sites/{id}` | [`update`] |
 //! | `DELETE /api/sites/{id}` | [`remove`] |
 //! | `DELETE /api/sites/{id}/stats` | [`clear_stats`] |
+//! | `GET /api/sites/{id}/usage` | [`usage`] |
 
 use axum::Json;
 use axum::Router;
@@ -15,8 +16,9 @@ use axum::extract::State;
 use axum::routing::{delete, get};
 use pingoo::envelope::{Envelope, Message, ok};
 use pingoo::http::extract::{AuthUser, IdParam, JsonBody, QueryParams};
-use pingoo::sites::service::{self, CreateSite, ListQuery, UpdateSite};
+use pingoo::sites::service::{self, CreateSite, ListQuery, UpdateSite, UsageQuery};
 use pingoo::sites::{SiteList, SiteView};
+use pingoo::stats::usage::Usage;
 use pingoo::{ApiError, AppState};
 
 type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
@@ -27,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sites", get(list).post(create))
         .route("/api/sites/{id}", get(get_one).put(update).delete(remove))
         .route("/api/sites/{id}/stats", delete(clear_stats))
+        .route("/api/sites/{id}/usage", get(usage))
 }
 
 /// What the Lambda runs.
@@ -85,4 +88,13 @@ async fn clear_stats(
     Ok(ok(Message {
         message: "统计数据已清空",
     }))
+}
+
+async fn usage(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(id): IdParam,
+    QueryParams(query): QueryParams<UsageQuery>,
+) -> Reply<Usage> {
+    Ok(ok(service::usage(&state, &user, id, query).await?))
 }

@@ -1,5 +1,6 @@
 //! What the `/api/sites*` routes do.
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -36,14 +37,31 @@ pub struct ListQuery {
     pub page: Option<usize>,
     pub limit: Option<usize>,
     pub search: Option<String>,
+    /// `summary`: each site also carries its recent figures.
+    pub include: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UsageQuery {
+    /// `yyyymm`; default the current month in the site's time zone.
+    pub month: Option<String>,
 }
 
 /// A site as the API shows it.
 pub type SiteView = Site;
 
+/// A listed site: the site, and with `include=summary` its recent figures.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ListedSite {
+    #[serde(flatten)]
+    pub site: SiteView,
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub summary: Option<crate::stats::usage::RecentFigures>,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SiteList {
-    pub list: Vec<SiteView>,
+    pub list: Vec<ListedSite>,
     pub total: usize,
     pub page: usize,
     pub page_size: usize,
@@ -103,6 +121,15 @@ pub async fn list(state: &AppState, user: &User, query: ListQuery) -> Result<Sit
         Some(0) => return Err(ApiError::bad_request("limit must be at least 1")),
         Some(limit) => limit.min(MAX_PAGE_SIZE),
     };
+    let with_summary = match query.include.as_deref().map(str::trim) {
+        None | Some("") => false,
+        Some("summary") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "include {other:?} is not one of: summary"
+            )));
+        }
+    };
     let needle = query
         .search
         .as_deref()
@@ -118,10 +145,39 @@ pub async fn list(state: &AppState, user: &User, query: ListQuery) -> Result<Sit
     // Newest first; ids grow with creation time.
     sites.sort_by_key(|site| std::cmp::Reverse(site.id));
     let total = sites.len();
-    let list = sites
+    let page_sites: Vec<Site> = sites
         .into_iter()
         .skip((page - 1).saturating_mul(page_size))
         .take(page_size)
+        .collect();
+    let mut figures = if with_summary {
+        let wanted: Vec<(u64, u64, chrono::NaiveDate)> = page_sites
+            .iter()
+            .map(|s| {
+                let tz = crate::time::site_tz(&s.timezone);
+                (
+                    s.id,
+                    s.generation,
+                    chrono::Utc::now().with_timezone(&tz).date_naive(),
+                )
+            })
+            .collect();
+        let (figures, cost) = crate::stats::usage::recent(&state.db, &wanted).await?;
+        tracing::debug!(
+            sites = wanted.len(),
+            read_units = cost.units,
+            "site figures read"
+        );
+        figures
+    } else {
+        Default::default()
+    };
+    let list = page_sites
+        .into_iter()
+        .map(|site| ListedSite {
+            summary: with_summary.then(|| figures.remove(&site.id).unwrap_or_default()),
+            site,
+        })
         .collect();
     Ok(SiteList {
         list,
@@ -129,6 +185,49 @@ pub async fn list(state: &AppState, user: &User, query: ListQuery) -> Result<Sit
         page,
         page_size,
     })
+}
+
+/// `GET /api/sites/:id/usage`: a month's events and their estimated cost.
+pub async fn usage(
+    state: &AppState,
+    user: &User,
+    id: u64,
+    query: UsageQuery,
+) -> Result<crate::stats::usage::Usage, ApiError> {
+    let site = owned(state, user, id).await?;
+    let tz = crate::time::site_tz(&site.timezone);
+    let first = match query
+        .month
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        None => {
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            today.with_day(1).unwrap_or(today)
+        }
+        Some(raw) => parse_month(raw).ok_or_else(|| {
+            ApiError::bad_request(format!("month must look like 202612; got {raw:?}"))
+        })?,
+    };
+    let (usage, cost) =
+        crate::stats::usage::usage(&state.db, site.id, site.generation, first).await?;
+    tracing::debug!(site_id = id, read_units = cost.units, "usage read");
+    Ok(usage)
+}
+
+/// `yyyymm` (or `yyyy-mm`) → the month's first day.
+fn parse_month(raw: &str) -> Option<chrono::NaiveDate> {
+    let digits: String = raw.chars().filter(|c| *c != '-').collect();
+    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i32 = digits[..4].parse().ok()?;
+    let month: u32 = digits[4..].parse().ok()?;
+    if !(2000..=9999).contains(&year) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(year, month, 1)
 }
 
 /// The site if `user` owns it: 404 if it does not exist, 403 if it is someone else's.

@@ -7,6 +7,7 @@
 //! - [`query`]: summaries from a fixed number of items;
 //! - [`rankings`]: rankings of a day or a range, one type or a breakdown;
 //! - [`realtime`]: visitors now and page views per minute;
+//! - [`usage`]: the site list's recent figures and a month's usage and cost;
 //! - [`service`]: the two endpoints' parameters and ownership checks;
 //! - [`recount`]: rebuild or check counters from raw events;
 //! - [`sessions`], [`sketch`]: the compact per-day session table and distinct counts.
@@ -22,3 +23,4 @@ pub mod schema;
 pub mod service;
 pub mod sessions;
 pub mod sketch;
+pub mod usage;

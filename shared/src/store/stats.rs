@@ -262,56 +262,91 @@ impl Db {
         sks: &[String],
         cost: &mut ReadCost,
     ) -> Result<HashMap<String, Item>, StoreError> {
-        let mut found = HashMap::new();
-        let mut unique: Vec<&String> = sks.iter().collect();
+        let keys: Vec<(String, String)> =
+            sks.iter().map(|sk| (pk.to_owned(), sk.clone())).collect();
+        Ok(self
+            .stats_items_of(&keys, cost)
+            .await?
+            .into_iter()
+            .map(|((_, sk), item)| (sk, item))
+            .collect())
+    }
+
+    /// Stats items of any partitions by `(pk, sk)`, in batches of 100 read concurrently
+    /// (missing ones are absent from the map).
+    pub async fn stats_items_of(
+        &self,
+        keys: &[(String, String)],
+        cost: &mut ReadCost,
+    ) -> Result<HashMap<(String, String), Item>, StoreError> {
+        let mut unique: Vec<&(String, String)> = keys.iter().collect();
         unique.sort();
         unique.dedup();
-        for chunk in unique.chunks(100) {
-            let mut keys: Vec<Item> = chunk.iter().map(|sk| key(pk, sk)).collect();
-            let mut attempt = 0u32;
-            while !keys.is_empty() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .build()
-                    .map_err(|e| StoreError::Malformed(e.to_string()))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.tables.stats, request)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(StoreError::dynamo("BatchGetItem"))?;
-                cost.requests += 1;
-                cost.units += out
-                    .consumed_capacity()
-                    .iter()
-                    .filter_map(|c| c.capacity_units())
-                    .sum::<f64>();
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.tables.stats))
-                    .unwrap_or_default()
+        let chunks: Vec<Vec<Item>> = unique
+            .chunks(100)
+            .map(|chunk| chunk.iter().map(|(pk, sk)| key(pk.as_str(), sk)).collect())
+            .collect();
+        let reads = chunks.into_iter().map(|keys| self.batch_get_stats(keys));
+        let mut found = HashMap::new();
+        for (items, part) in futures::future::try_join_all(reads).await? {
+            *cost += part;
+            for item in items {
+                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) =
+                    (item.get("pk"), item.get("sk"))
                 {
-                    if let Some(AttributeValue::S(sk)) = item.get("sk") {
-                        found.insert(sk.clone(), item);
-                    }
-                }
-                keys = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.tables.stats))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if !keys.is_empty() {
-                    attempt += 1;
-                    if attempt > MAX_ATTEMPTS {
-                        return Err(StoreError::Contention);
-                    }
-                    super::backoff(attempt).await;
+                    found.insert((pk.clone(), sk.clone()), item);
                 }
             }
         }
         Ok(found)
+    }
+
+    /// One BatchGetItem of up to 100 keys, retrying unprocessed keys with backoff.
+    async fn batch_get_stats(
+        &self,
+        mut keys: Vec<Item>,
+    ) -> Result<(Vec<Item>, ReadCost), StoreError> {
+        let mut cost = ReadCost::default();
+        let mut found = Vec::new();
+        let mut attempt = 0u32;
+        while !keys.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.tables.stats, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(StoreError::dynamo("BatchGetItem"))?;
+            cost.requests += 1;
+            cost.units += out
+                .consumed_capacity()
+                .iter()
+                .filter_map(|c| c.capacity_units())
+                .sum::<f64>();
+            found.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.tables.stats))
+                    .unwrap_or_default(),
+            );
+            keys = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.tables.stats))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                attempt += 1;
+                if attempt > MAX_ATTEMPTS {
+                    return Err(StoreError::Contention);
+                }
+                super::backoff(attempt).await;
+            }
+        }
+        Ok((found, cost))
     }
 
     /// Every stats item of a partition whose sort key lies in `[from, to]`.
