@@ -15,6 +15,7 @@ pub mod enrich;
 pub mod envelope;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod http;
 pub mod ids;
 pub mod model;

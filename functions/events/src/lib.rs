@@ -8,6 +8,7 @@
 //! | `GET /api/events/{site_id}/summary` | [`summary`] |
 //! | `GET /api/events/{site_id}/breakdown` | [`breakdown`] |
 //! | `GET /api/events/{site_id}/realtime` | [`realtime`] |
+//! | `GET /api/events/{site_id}/export` | [`export`] (CSV) |
 
 use axum::Json;
 use axum::Router;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events/{site_id}/summary", get(summary))
         .route("/api/events/{site_id}/breakdown", get(breakdown))
         .route("/api/events/{site_id}/realtime", get(realtime))
+        .route("/api/events/{site_id}/export", get(export))
 }
 
 /// What the Lambda runs.
@@ -111,4 +113,15 @@ async fn realtime(
         stats_service::now(),
     )
     .await?))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(site_id): IdParam,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    QueryParams(query): QueryParams<pingoo::export::ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let csv = pingoo::export::export(&state, &user, site_id, query).await?;
+    Ok(pingoo::export::response(csv, &uri))
 }

@@ -112,11 +112,11 @@ pub struct EventList {
 
 /// A cursor carries the last id shown and the total of the first page, so later pages
 /// neither rescan earlier ones nor recount.
-fn encode_cursor(last_id: u64, total: u64, page: usize) -> String {
+pub(crate) fn encode_cursor(last_id: u64, total: u64, page: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{last_id}:{total}:{page}"))
 }
 
-fn decode_cursor(raw: &str) -> Option<(u64, u64, usize)> {
+pub(crate) fn decode_cursor(raw: &str) -> Option<(u64, u64, usize)> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw.trim())
         .ok()?;

@@ -339,6 +339,25 @@ pub async fn summary(
 
 pub use super::rankings::{KeyCount, Ranking, ranked, ranking};
 
+/// Each day's figures of `from..=to` (zeros for days without data), in one batch read.
+pub async fn day_figures(
+    db: &Db,
+    site_id: u64,
+    generation: u64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, DayFigures)>, StoreError> {
+    let pk = partition(site_id, generation);
+    let range = days(from, to);
+    let sks: Vec<String> = range.iter().map(|d| day_key(*d)).collect();
+    let mut cost = ReadCost::default();
+    let items = Counters::decode(&pk, &db.stats_items(&pk, &sks, &mut cost).await?)?;
+    Ok(range
+        .into_iter()
+        .map(|d| (d, DayFigures::from_item(items.get(&day_key(d)))))
+        .collect())
+}
+
 /// Every figure of some days, as the API would show them: what recount compares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
