@@ -36,7 +36,7 @@ pub struct BatchReport {
 }
 
 /// How long a site's time zone, domain and generation are trusted.
-const SITE_TTL: Duration = Duration::from_secs(30);
+pub const SITE_TTL: Duration = Duration::from_secs(30);
 /// Items written at once.
 const PARALLEL: usize = 16;
 

@@ -4,6 +4,8 @@
 //! `gsi1sk = SITE#<zero-padded id>` so one Query lists an owner's sites newest first.
 //! `TRACK#<tracking_id>`/`TRACK` maps the public tracking id to the site.
 
+use std::time::SystemTime;
+
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
 
 use super::users::put;
@@ -135,7 +137,7 @@ impl Db {
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let actions = vec![
             TransactWriteItem::builder().update(bump).build(),
-            super::purge::purge_job(table, site.id, site.generation)?,
+            super::purge::purge_job(table, site.id, site.generation, SystemTime::now())?,
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }
@@ -160,7 +162,7 @@ impl Db {
         let actions = vec![
             TransactWriteItem::builder().delete(delete_site).build(),
             TransactWriteItem::builder().delete(delete_guard).build(),
-            super::purge::purge_job(table, site.id, site.generation)?,
+            super::purge::purge_job(table, site.id, site.generation, SystemTime::now())?,
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }
