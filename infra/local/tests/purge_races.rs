@@ -1,5 +1,7 @@
 //! The races around purges, against DynamoDB Local:
 //!
+//! - a site delete racing a statistics clear must leave a purge job for every generation
+//!   the site reached (the delete is conditional on the generation it read);
 //! - the aggregator may keep counting into a cleared or deleted generation for a while
 //!   (its site cache, events late on the stream): the janitor keeps purging a job until
 //!   it is older than the grace period, so those late counters go too.
@@ -9,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
+use axum::http::{Method, StatusCode};
 use pingoo::events::Event;
 use pingoo::model::Site;
 use pingoo::purge::{self, PurgeReport};
@@ -244,4 +247,113 @@ async fn an_empty_job_waits_for_its_grace_and_a_job_without_a_time_does_not() {
     let legacy = janitor(db, SystemTime::now(), grace).await;
     assert_eq!(legacy.jobs_finished, 1);
     assert!(queued(db, site.id).await.is_empty());
+}
+
+/// The delete read the site at generation 0; a clear moved it to generation 1 before the
+/// delete's write. That write must fail (the purge job it carries names generation 0,
+/// which the clear already queued, and generation 1 would be left without one); the
+/// service then reads the site again and queues generation 1.
+#[tokio::test]
+async fn a_delete_that_read_an_older_generation_than_a_clear_left_does_not_apply() {
+    let app = TestApp::new(pingoo_local::app).await;
+    let db = &app.state.db;
+    let (token, _) = app.user("owner@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let user = owner(&app, &site).await;
+
+    let read_by_delete = db.get_site(site.id).await.unwrap().unwrap();
+    assert_eq!(read_by_delete.generation, 0);
+    pingoo::sites::service::clear_stats(&app.state, &user, site.id)
+        .await
+        .unwrap();
+    // An event arrives in the new generation.
+    assert!(db.put_event(&page_view(&site, 1, "/new")).await.unwrap());
+
+    assert!(
+        !db.delete_site(&read_by_delete).await.unwrap(),
+        "a delete of generation 0 applied to a site at generation 1"
+    );
+    let still = db.get_site(site.id).await.unwrap().unwrap();
+    assert_eq!(still.generation, 1);
+
+    pingoo::sites::service::delete(&app.state, &user, site.id)
+        .await
+        .unwrap();
+    assert!(db.get_site(site.id).await.unwrap().is_none());
+    assert_eq!(queued(db, site.id).await, BTreeSet::from([0, 1]));
+    let far = SystemTime::now() + Duration::from_secs(24 * 3600);
+    let report = janitor(db, far, app.state.config.purge_grace()).await;
+    assert_eq!((report.events_deleted, report.jobs_finished), (1, 2));
+    assert_eq!(events_in(db, site.id, 1).await, 0);
+}
+
+/// `DELETE /api/sites/{id}` and two `DELETE /api/sites/{id}/stats` at once, many times:
+/// whichever order they land in, every generation the site reached has a purge job, and
+/// the janitor leaves nothing of any of them.
+#[tokio::test]
+async fn a_delete_racing_clears_leaves_a_purge_job_for_every_generation() {
+    const ROUNDS: usize = 24;
+    let app = TestApp::new(pingoo_local::app).await;
+    let db = &app.state.db;
+    let (token, _) = app.user("owner@example.com").await;
+    let mut cleared_first = 0;
+    for round in 0..ROUNDS {
+        let site = app.site(&token, &format!("r{round}.example.com")).await;
+        // An event in each generation the site may reach: ingestion between the requests
+        // would write there.
+        for generation in 0..=2 {
+            assert!(
+                db.put_event(&page_view(&site, generation, "/"))
+                    .await
+                    .unwrap()
+            );
+        }
+        // The three requests start in a different order each round (the one polled first
+        // sends its read first), so every interleaving of reads and writes comes up.
+        let delete = format!("/api/sites/{}", site.id);
+        let clear = format!("/api/sites/{}/stats", site.id);
+        let mut paths = [delete.as_str(), clear.as_str(), clear.as_str()];
+        let shift = round % paths.len();
+        paths.rotate_left(shift);
+        let replies = futures::future::join_all(
+            paths
+                .iter()
+                .map(|path| app.call(Method::DELETE, path, Some(&token), None)),
+        )
+        .await;
+        // The delete always succeeds; each clear either landed before it (200, one
+        // generation more) or found the site gone (404).
+        let mut reached = 0;
+        for (path, reply) in paths.iter().zip(&replies) {
+            match (*path == delete, reply.status) {
+                (true, StatusCode::OK) => {}
+                (false, StatusCode::OK) => reached += 1,
+                (false, StatusCode::NOT_FOUND) => {}
+                (_, other) => panic!("DELETE {path} answered {other}: {}", reply.body),
+            }
+        }
+        cleared_first += usize::from(reached > 0);
+        assert!(db.get_site(site.id).await.unwrap().is_none());
+        assert_eq!(
+            queued(db, site.id).await,
+            (0..=reached).collect::<BTreeSet<u64>>(),
+            "round {round}: {reached} clear(s) landed before the delete"
+        );
+
+        let far = SystemTime::now() + Duration::from_secs(24 * 3600);
+        janitor(db, far, app.state.config.purge_grace()).await;
+        for generation in 0..=reached {
+            assert_eq!(
+                events_in(db, site.id, generation).await,
+                0,
+                "round {round}: generation {generation} was not purged"
+            );
+        }
+        assert!(queued(db, site.id).await.is_empty());
+    }
+    // The race was really run both ways.
+    assert!(
+        cleared_first > 0,
+        "no clear ever landed before the delete in {ROUNDS} rounds"
+    );
 }
