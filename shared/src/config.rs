@@ -53,7 +53,15 @@ pub struct Config {
     pub login_limit: LoginLimit,
     /// Keep visitors' full IP addresses instead of /24 (IPv4) and /48 (IPv6) prefixes.
     pub store_full_ip: bool,
+    /// How far behind the events table the aggregator may run (batching window, retries,
+    /// iterator age): part of the janitor's grace, see [`Config::purge_grace`].
+    /// `PURGE_STREAM_LAG_SECONDS`, default [`DEFAULT_PURGE_STREAM_LAG`].
+    pub purge_stream_lag: Duration,
 }
+
+/// Default allowance for the aggregator's stream lag: with the aggregator's 30 s site
+/// cache, a purge job is finished no sooner than 5 minutes after it was queued.
+pub const DEFAULT_PURGE_STREAM_LAG: Duration = Duration::from_secs(270);
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("login_limit", &self.login_limit)
             .field("store_full_ip", &self.store_full_ip)
+            .field("purge_stream_lag", &self.purge_stream_lag)
             .finish()
     }
 }
@@ -220,6 +229,11 @@ impl Config {
             },
             jwt_secret,
             login_limit,
+            purge_stream_lag: Duration::from_secs(parse_or(
+                &lookup,
+                "PURGE_STREAM_LAG_SECONDS",
+                DEFAULT_PURGE_STREAM_LAG.as_secs(),
+            )?),
         })
     }
 
@@ -234,7 +248,16 @@ impl Config {
             jwt_secret: random_secret().into_bytes(),
             login_limit: LoginLimit::default(),
             store_full_ip: false,
+            purge_stream_lag: DEFAULT_PURGE_STREAM_LAG,
         }
+    }
+
+    /// How old a purge job must be before the janitor may mark it done: the aggregator's
+    /// site cache lifetime (it may count into a cleared or deleted generation for that
+    /// long after the change) plus the stream lag allowance (events of that generation may
+    /// reach it that much later). Until then every janitor run purges the job again.
+    pub fn purge_grace(&self) -> Duration {
+        crate::stats::aggregate::SITE_TTL + self.purge_stream_lag
     }
 }
 
@@ -343,6 +366,22 @@ mod tests {
         assert_eq!(config.login_limit.max_failures, 5);
         assert_eq!(config.login_limit.window, Duration::from_secs(60));
         assert!(!format!("{config:?}").contains(&secret));
+    }
+
+    #[test]
+    fn the_purge_grace_covers_the_site_cache_and_the_stream_lag() {
+        let config = Config::from_lookup(lookup(&[("JWT_SECRET", &"y".repeat(32))])).unwrap();
+        assert_eq!(config.purge_stream_lag, DEFAULT_PURGE_STREAM_LAG);
+        assert_eq!(config.purge_grace(), Duration::from_secs(300));
+        let config = Config::from_lookup(lookup(&[
+            ("JWT_SECRET", &"y".repeat(32)),
+            ("PURGE_STREAM_LAG_SECONDS", "600"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.purge_grace(),
+            crate::stats::aggregate::SITE_TTL + Duration::from_secs(600)
+        );
     }
 
     #[test]

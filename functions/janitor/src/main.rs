@@ -1,4 +1,6 @@
-//! Lambda entry for the janitor, run on a schedule: purges deleted sites' events.
+//! Lambda entry for the janitor, run on a schedule: purges deleted sites' and cleared
+//! generations' events and counters, finishing a job only after the purge grace period
+//! (`PURGE_STREAM_LAG_SECONDS` plus the aggregator's site cache lifetime).
 
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ async fn main() -> Result<(), Error> {
         }
     };
     let db = &state.db;
+    let grace = state.config.purge_grace();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         // Stop well before the invocation's deadline; the rest waits for the next run.
         let left = event
@@ -25,7 +28,7 @@ async fn main() -> Result<(), Error> {
             .duration_since(std::time::SystemTime::now())
             .unwrap_or_default();
         let budget = left.saturating_sub(Duration::from_secs(5));
-        let report = pingoo::purge::run(db, budget).await?;
+        let report = pingoo::purge::run_at(db, budget, std::time::SystemTime::now(), grace).await?;
         tracing::info!(?report, "purge round done");
         Ok::<Value, Error>(serde_json::to_value(report)?)
     }))

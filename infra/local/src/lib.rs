@@ -26,10 +26,12 @@ pub fn app(state: AppState) -> Router {
     pingoo::http::service(routes, state)
 }
 
-/// What the scheduled janitor Lambda does on AWS, every `every`.
-pub async fn janitor_loop(db: Db, every: Duration) {
+/// What the scheduled janitor Lambda does on AWS, every `every`, finishing jobs only once
+/// they are older than `grace` (`Config::purge_grace`).
+pub async fn janitor_loop(db: Db, grace: Duration, every: Duration) {
     loop {
-        match pingoo::purge::run(&db, Duration::from_secs(20)).await {
+        let now = std::time::SystemTime::now();
+        match pingoo::purge::run_at(&db, Duration::from_secs(20), now, grace).await {
             Ok(report) if report.events_deleted > 0 || report.jobs_finished > 0 => {
                 tracing::info!(?report, "janitor purged");
             }

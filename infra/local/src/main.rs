@@ -101,6 +101,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     pingoo_local::start_aggregator(&sdk, &state, data_dir.join("stream-checkpoints.json")).await?;
     tokio::spawn(pingoo_local::janitor_loop(
         state.db.clone(),
+        state.config.purge_grace(),
         std::time::Duration::from_secs(2),
     ));
     let addr = SocketAddr::from(([127, 0, 0, 1], port));

@@ -35,6 +35,8 @@ pub enum TemplateError {
     Yaml(#[from] serde_yaml_ng::Error),
     #[error("table {0} in template.yaml: {1}")]
     Table(String, String),
+    #[error("stream trigger {0} in template.yaml: {1}")]
+    Trigger(String, String),
 }
 
 #[derive(Deserialize)]
@@ -151,6 +153,97 @@ pub fn tables(yaml: &str) -> Result<Vec<TableSpec>, TemplateError> {
         .collect()
 }
 
+/// Something that feeds a DynamoDB stream to a function: a SAM function's `Type: DynamoDB`
+/// event, or an `AWS::Lambda::EventSourceMapping`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamTrigger {
+    /// `<Function>.<Event>` for a SAM event, the resource's logical id for a mapping.
+    pub name: String,
+    /// The table whose stream it reads, when named with `GetAtt <Table>.StreamArn`.
+    pub table: Option<String>,
+    /// `ParallelizationFactor` as written; `None` when left out (AWS's default is 1).
+    pub parallelization_factor: Option<u64>,
+}
+
+/// The table behind `!GetAtt T.StreamArn` or `{"Fn::GetAtt": [T, StreamArn]}`.
+fn stream_table(arn: &serde_yaml_ng::Value) -> Option<String> {
+    use serde_yaml_ng::Value;
+    let target = match arn {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged.value.clone(),
+        Value::Mapping(map) => map.get("Fn::GetAtt")?.clone(),
+        _ => return None,
+    };
+    match target {
+        Value::String(dotted) => dotted.strip_suffix(".StreamArn").map(str::to_owned),
+        Value::Sequence(parts) if parts.len() == 2 && parts[1] == "StreamArn" => {
+            parts[0].as_str().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+fn trigger(
+    name: String,
+    props: &serde_yaml_ng::Value,
+    arn_key: &str,
+) -> Result<StreamTrigger, TemplateError> {
+    let parallelization_factor = match props.get("ParallelizationFactor") {
+        None => None,
+        Some(value) => Some(value.as_u64().ok_or_else(|| {
+            TemplateError::Trigger(
+                name.clone(),
+                format!("ParallelizationFactor is not a literal whole number: {value:?}"),
+            )
+        })?),
+    };
+    Ok(StreamTrigger {
+        table: props.get(arn_key).and_then(stream_table),
+        parallelization_factor,
+        name,
+    })
+}
+
+/// Every DynamoDB stream trigger in a template.
+pub fn stream_triggers(yaml: &str) -> Result<Vec<StreamTrigger>, TemplateError> {
+    let template: Template = serde_yaml_ng::from_str(yaml)?;
+    let mut triggers = Vec::new();
+    for (logical_id, resource) in template.resources {
+        match resource.kind.as_str() {
+            "AWS::Serverless::Function" => {
+                let Some(events) = resource
+                    .properties
+                    .get("Events")
+                    .and_then(|e| e.as_mapping())
+                else {
+                    continue;
+                };
+                for (event, spec) in events {
+                    if spec.get("Type").and_then(|t| t.as_str()) != Some("DynamoDB") {
+                        continue;
+                    }
+                    let event = event.as_str().unwrap_or("?");
+                    let empty = serde_yaml_ng::Value::Null;
+                    let props = spec.get("Properties").unwrap_or(&empty);
+                    triggers.push(trigger(format!("{logical_id}.{event}"), props, "Stream")?);
+                }
+            }
+            "AWS::Lambda::EventSourceMapping" => {
+                let props = &resource.properties;
+                let arn = props.get("EventSourceArn");
+                let is_dynamodb_stream = arn.and_then(stream_table).is_some()
+                    || arn
+                        .and_then(|a| a.as_str())
+                        .is_some_and(|a| a.contains(":dynamodb:"));
+                if is_dynamodb_stream {
+                    triggers.push(trigger(logical_id, props, "EventSourceArn")?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(triggers)
+}
+
 /// The tables of the compiled-in `template.yaml`.
 pub fn template_tables() -> Result<Vec<TableSpec>, TemplateError> {
     tables(TEMPLATE)
@@ -180,5 +273,50 @@ mod tests {
         let tables = tables(yaml).unwrap();
         assert_eq!(tables.len(), 1);
         assert_eq!(tables[0].stream_view_type.as_deref(), Some("NEW_IMAGE"));
+    }
+
+    #[test]
+    fn stream_triggers_are_found_in_both_spellings() {
+        let yaml = r#"
+Resources:
+  Agg:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Api: {Type: HttpApi, Properties: {Path: /x, Method: GET}}
+        Feed:
+          Type: DynamoDB
+          Properties: {Stream: !GetAtt Events.StreamArn, ParallelizationFactor: 1}
+  Other:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: {"Fn::GetAtt": [Events, StreamArn]}
+      FunctionName: !Ref Agg
+  Queue:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt SomeQueue.Arn
+"#;
+        let triggers = stream_triggers(yaml).unwrap();
+        assert_eq!(
+            triggers,
+            vec![
+                StreamTrigger {
+                    name: "Agg.Feed".into(),
+                    table: Some("Events".into()),
+                    parallelization_factor: Some(1),
+                },
+                StreamTrigger {
+                    name: "Other".into(),
+                    table: Some("Events".into()),
+                    parallelization_factor: None,
+                },
+            ]
+        );
+        let raised = yaml.replace("ParallelizationFactor: 1", "ParallelizationFactor: !Ref P");
+        assert!(matches!(
+            stream_triggers(&raised),
+            Err(TemplateError::Trigger(name, _)) if name == "Agg.Feed"
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use pingoo::config::Tables;
 use pingoo_stack::bootstrap::{describe, ensure_tables};
-use pingoo_stack::template::template_tables;
+use pingoo_stack::template::{TEMPLATE, stream_triggers, template_tables};
 use pingoo_stack::testkit;
 
 #[tokio::test]
@@ -36,6 +36,28 @@ fn every_template_table_has_a_configured_name() {
             tables.by_logical_id(&spec.logical_id).is_some(),
             "{} has no name in pingoo::config::Tables",
             spec.logical_id
+        );
+    }
+}
+
+/// The counters' per-shard sequence markers rely on each events partition's records
+/// arriving in order, one batch at a time per stream shard: every stream trigger (the
+/// events table has the only stream) must say `ParallelizationFactor: 1` explicitly.
+#[test]
+fn the_events_stream_is_read_with_parallelization_factor_1() {
+    let triggers = stream_triggers(TEMPLATE).unwrap();
+    assert!(
+        triggers
+            .iter()
+            .any(|t| t.table.as_deref() == Some("EventsTable")),
+        "no trigger on EventsTable's stream found in {triggers:?}"
+    );
+    for trigger in &triggers {
+        assert_eq!(
+            trigger.parallelization_factor,
+            Some(1),
+            "{} must set ParallelizationFactor: 1",
+            trigger.name
         );
     }
 }

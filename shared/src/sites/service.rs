@@ -274,27 +274,62 @@ pub async fn update(
         .ok_or_else(|| ApiError::NotFound(format!("site {id} not found")))
 }
 
+/// Attempts at a write conditional on the site's generation (delete, clear) before the
+/// request gives up with a 409.
+const GENERATION_ATTEMPTS: u32 = 5;
+
+/// A short jittered pause before re-reading a site whose generation moved under a write,
+/// so that racing requests spread out instead of colliding again.
+async fn generation_backoff(attempt: u32) {
+    let mut jitter = [0u8; 1];
+    crate::ids::fill_random(&mut jitter);
+    let millis = (5u64 << attempt.min(4)) + u64::from(jitter[0] % 16);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+/// What a request answers when the site kept moving under it (409).
+fn kept_changing(id: u64, while_: &str) -> ApiError {
+    ApiError::Conflict(format!("site {id} kept changing while {while_}; try again"))
+}
+
+/// `DELETE /api/sites/:id`: the site, its tracking-id guard and a purge job for its current
+/// generation go in one transaction, conditional on the generation read here. If a
+/// concurrent clear moved the generation first, the site is read again, so the purge job
+/// always names the last generation (the clear queued the ones before).
 pub async fn delete(state: &AppState, user: &User, id: u64) -> Result<(), ApiError> {
-    let site = owned(state, user, id).await?;
-    if !state.db.delete_site(&site).await? {
-        return Err(ApiError::NotFound(format!("site {id} not found")));
+    for attempt in 0..GENERATION_ATTEMPTS {
+        if attempt > 0 {
+            generation_backoff(attempt).await;
+        }
+        let site = owned(state, user, id).await?;
+        if state.db.delete_site(&site).await? {
+            tracing::info!(
+                site_id = id,
+                user_id = user.id,
+                generation = site.generation,
+                "site deleted"
+            );
+            return Ok(());
+        }
     }
-    tracing::info!(site_id = id, user_id = user.id, "site deleted");
-    Ok(())
+    Err(kept_changing(id, "being deleted"))
 }
 
 /// `DELETE /api/sites/:id/stats`: the site moves to a new generation, so its counters and
 /// events read as empty at once and new events count from zero; the old generation is
 /// purged in the background. Retries if a concurrent clear moved the generation first.
 pub async fn clear_stats(state: &AppState, user: &User, id: u64) -> Result<(), ApiError> {
-    for _ in 0..5 {
+    for attempt in 0..GENERATION_ATTEMPTS {
+        if attempt > 0 {
+            generation_backoff(attempt).await;
+        }
         let site = owned(state, user, id).await?;
         if state.db.clear_site_stats(&site).await? {
             tracing::info!(site_id = id, user_id = user.id, "statistics cleared");
             return Ok(());
         }
     }
-    Err(ApiError::from(crate::store::StoreError::Contention))
+    Err(kept_changing(id, "its statistics were cleared"))
 }
 
 #[cfg(test)]

@@ -4,11 +4,17 @@
 //! `gsi1sk = SITE#<zero-padded id>` so one Query lists an owner's sites newest first.
 //! `TRACK#<tracking_id>`/`TRACK` maps the public tracking id to the site.
 
+use std::time::SystemTime;
+
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
 
 use super::users::put;
 use super::{Db, Item, StoreError, conditional, key, n, s, transact};
 use crate::model::Site;
+
+/// A site write's condition: the owner (`:uid`) and the generation (`:current`, with
+/// `:zero` for sites stored before generations existed) are still what the caller read.
+const SAME_OWNER_AND_GENERATION: &str = "user_id = :uid AND (generation = :current OR (attribute_not_exists(generation) AND :current = :zero))";
 
 fn site_key(id: u64) -> Item {
     key(format!("SITE#{id}"), "SITE")
@@ -124,9 +130,7 @@ impl Db {
             .table_name(table)
             .set_key(Some(site_key(site.id)))
             .update_expression("SET generation = :next")
-            .condition_expression(
-                "user_id = :uid AND (generation = :current OR (attribute_not_exists(generation) AND :current = :zero))",
-            )
+            .condition_expression(SAME_OWNER_AND_GENERATION)
             .expression_attribute_values(":uid", n(site.user_id))
             .expression_attribute_values(":current", n(site.generation))
             .expression_attribute_values(":zero", n(0))
@@ -135,21 +139,25 @@ impl Db {
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let actions = vec![
             TransactWriteItem::builder().update(bump).build(),
-            super::purge::purge_job(table, site.id, site.generation)?,
+            super::purge::purge_job(table, site.id, site.generation, SystemTime::now())?,
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }
 
-    /// Deletes the site and its tracking-id guard if it still belongs to its owner, and
-    /// queues a purge of its events, all in one transaction. Returns `false` if it was
-    /// already gone.
+    /// Deletes the site and its tracking-id guard and queues a purge of its current
+    /// generation, all in one transaction, if it still belongs to its owner and is still
+    /// at the generation `site` was read with. Returns `false` if it is gone, changed owner
+    /// or moved to another generation meanwhile: the caller reads it again and retries, so
+    /// a concurrent clear can never leave the generation it started without a purge job.
     pub async fn delete_site(&self, site: &Site) -> Result<bool, StoreError> {
         let table = &self.tables.app;
         let delete_site = Delete::builder()
             .table_name(table)
             .set_key(Some(site_key(site.id)))
-            .condition_expression("user_id = :uid")
+            .condition_expression(SAME_OWNER_AND_GENERATION)
             .expression_attribute_values(":uid", n(site.user_id))
+            .expression_attribute_values(":current", n(site.generation))
+            .expression_attribute_values(":zero", n(0))
             .build()
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let delete_guard = Delete::builder()
@@ -160,7 +168,7 @@ impl Db {
         let actions = vec![
             TransactWriteItem::builder().delete(delete_site).build(),
             TransactWriteItem::builder().delete(delete_guard).build(),
-            super::purge::purge_job(table, site.id, site.generation)?,
+            super::purge::purge_job(table, site.id, site.generation, SystemTime::now())?,
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }
