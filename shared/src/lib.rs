@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod model;
 pub mod purge;
+pub mod shares;
 pub mod sites;
 pub mod state;
 pub mod stats;

@@ -9,6 +9,12 @@
 //! | `GET /api/events/{site_id}/breakdown` | [`breakdown`] |
 //! | `GET /api/events/{site_id}/realtime` | [`realtime`] |
 //! | `GET /api/events/{site_id}/export` | [`export`] (CSV) |
+//! | `GET /api/share/{token}` | [`share_info`] (public) |
+//! | `POST /api/share/{token}/unlock` | [`share_unlock`] (public) |
+//! | `GET /api/share/{token}/summary` | [`share_summary`] (public) |
+//! | `GET /api/share/{token}/stats` | [`share_stats`] (public) |
+//! | `GET /api/share/{token}/breakdown` | [`share_breakdown`] (public) |
+//! | `GET /api/share/{token}/realtime` | [`share_realtime`] (public) |
 
 use axum::Json;
 use axum::Router;
@@ -39,6 +45,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events/{site_id}/breakdown", get(breakdown))
         .route("/api/events/{site_id}/realtime", get(realtime))
         .route("/api/events/{site_id}/export", get(export))
+        .route("/api/share/{token}", get(share_info))
+        .route("/api/share/{token}/unlock", post(share_unlock))
+        .route("/api/share/{token}/summary", get(share_summary))
+        .route("/api/share/{token}/stats", get(share_stats))
+        .route("/api/share/{token}/breakdown", get(share_breakdown))
+        .route("/api/share/{token}/realtime", get(share_realtime))
 }
 
 /// What the Lambda runs.
@@ -124,4 +136,96 @@ async fn export(
 ) -> Result<axum::response::Response, ApiError> {
     let csv = pingoo::export::export(&state, &user, site_id, query).await?;
     Ok(pingoo::export::response(csv, &uri))
+}
+
+/// A share token from the path, and the unlock token from `Authorization: Bearer`.
+struct ShareAccess {
+    token: String,
+    bearer: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ShareAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let axum::extract::Path(token) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::NotFound("share not found".into()))?;
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|v| v.trim().to_owned());
+        Ok(ShareAccess { token, bearer })
+    }
+}
+
+impl ShareAccess {
+    async fn site(&self, state: &AppState) -> Result<pingoo::model::Site, ApiError> {
+        pingoo::shares::site_for_read(state, &self.token, self.bearer.as_deref()).await
+    }
+}
+
+async fn share_info(
+    State(state): State<AppState>,
+    access: ShareAccess,
+) -> Reply<pingoo::shares::PublicShare> {
+    Ok(ok(pingoo::shares::info(&state, &access.token).await?))
+}
+
+async fn share_unlock(
+    State(state): State<AppState>,
+    access: ShareAccess,
+    client: ClientInfo,
+    JsonBody(req): JsonBody<pingoo::shares::Unlock>,
+) -> Reply<pingoo::shares::Unlocked> {
+    Ok(ok(pingoo::shares::unlock(
+        &state,
+        &access.token,
+        req,
+        client.ip,
+    )
+    .await?))
+}
+
+async fn share_summary(
+    State(state): State<AppState>,
+    access: ShareAccess,
+    QueryParams(query): QueryParams<SummaryQuery>,
+) -> Reply<Summary> {
+    let site = access.site(&state).await?;
+    Ok(ok(stats_service::summary_for(&state, &site, query).await?))
+}
+
+async fn share_stats(
+    State(state): State<AppState>,
+    access: ShareAccess,
+    QueryParams(query): QueryParams<StatsQuery>,
+) -> Reply<Ranking> {
+    let site = access.site(&state).await?;
+    Ok(ok(stats_service::stats_for(&state, &site, query).await?))
+}
+
+async fn share_breakdown(
+    State(state): State<AppState>,
+    access: ShareAccess,
+    QueryParams(query): QueryParams<BreakdownQuery>,
+) -> Reply<Breakdown> {
+    let site = access.site(&state).await?;
+    Ok(ok(stats_service::breakdown_for(&state, &site, query).await?))
+}
+
+async fn share_realtime(State(state): State<AppState>, access: ShareAccess) -> Reply<Realtime> {
+    let site = access.site(&state).await?;
+    Ok(ok(stats_service::realtime_for(
+        &state,
+        &site,
+        stats_service::now(),
+    )
+    .await?))
 }

@@ -9,6 +9,9 @@
 //! | `DELETE /api/sites/{id}` | [`remove`] |
 //! | `DELETE /api/sites/{id}/stats` | [`clear_stats`] |
 //! | `GET /api/sites/{id}/usage` | [`usage`] |
+//! | `POST /api/sites/{id}/shares` | [`create_share`] |
+//! | `GET /api/sites/{id}/shares` | [`list_shares`] |
+//! | `DELETE /api/sites/{id}/shares/{share_id}` | [`revoke_share`] |
 
 use axum::Json;
 use axum::Router;
@@ -30,6 +33,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sites/{id}", get(get_one).put(update).delete(remove))
         .route("/api/sites/{id}/stats", delete(clear_stats))
         .route("/api/sites/{id}/usage", get(usage))
+        .route(
+            "/api/sites/{id}/shares",
+            get(list_shares).post(create_share),
+        )
+        .route("/api/sites/{id}/shares/{share_id}", delete(revoke_share))
 }
 
 /// What the Lambda runs.
@@ -97,4 +105,30 @@ async fn usage(
     QueryParams(query): QueryParams<UsageQuery>,
 ) -> Reply<Usage> {
     Ok(ok(service::usage(&state, &user, id, query).await?))
+}
+
+async fn create_share(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(id): IdParam,
+    JsonBody(req): JsonBody<pingoo::shares::CreateShare>,
+) -> Reply<pingoo::shares::ShareView> {
+    Ok(ok(pingoo::shares::create(&state, &user, id, req).await?))
+}
+
+async fn list_shares(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(id): IdParam,
+) -> Reply<Vec<pingoo::shares::ShareView>> {
+    Ok(ok(pingoo::shares::list(&state, &user, id).await?))
+}
+
+async fn revoke_share(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    pingoo::http::extract::IdPair(id, share_id): pingoo::http::extract::IdPair,
+) -> Reply<&'static str> {
+    pingoo::shares::revoke(&state, &user, id, share_id).await?;
+    Ok(ok("share revoked"))
 }

@@ -78,7 +78,7 @@ async fn counters_in(db: &Db, site_id: u64, generation: u64) -> i32 {
         .key_condition_expression("pk = :pk")
         .expression_attribute_values(
             ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(pingoo::stats::facts::partition(
+            aws_sdk_dynamodb::types::AttributeValue::S(pingoo::stats::schema::partition(
                 site_id, generation,
             )),
         )

@@ -102,6 +102,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
     }
 }
 
+/// Two numeric ids from a route's two path parameters (`/api/sites/{id}/shares/{share_id}`).
+pub struct IdPair(pub u64, pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        let id = |raw: &str| match raw.parse::<u64>() {
+            Ok(id) if id > 0 => Ok(id),
+            _ => Err(ApiError::bad_request(format!(
+                "id must be a positive integer, got {raw:?}"
+            ))),
+        };
+        Ok(IdPair(id(&a)?, id(&b)?))
+    }
+}
+
 /// The caller, from a valid, unrevoked access token in `Authorization: Bearer …`.
 pub struct AuthUser(pub User);
 

@@ -8,7 +8,7 @@ use super::facts::StatType;
 use super::query::{self, Summary};
 use super::rankings::{self, Breakdown, MAX_PAGE_SIZE, PAGE_SIZE, Ranking};
 use crate::error::ApiError;
-use crate::model::User;
+use crate::model::{Site, User};
 use crate::state::AppState;
 
 /// Longest range a summary covers.
@@ -219,6 +219,30 @@ pub async fn stats(
     };
     let size = page_size(q.page_size, "page_size", PAGE_SIZE)?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
+    stats_of(state, &site, stat, page, size, q).await
+}
+
+/// [`stats`] of a site already checked (by its owner or a share).
+pub async fn stats_for(state: &AppState, site: &Site, q: StatsQuery) -> Result<Ranking, ApiError> {
+    let stat = ranking_of(q.stat_type.as_deref(), q.event_type.as_deref())?;
+    let page = match q.page {
+        None => 1,
+        Some(0) => return Err(ApiError::bad_request("page must be at least 1")),
+        Some(p) => p,
+    };
+    let size = page_size(q.page_size, "page_size", PAGE_SIZE)?;
+    stats_of(state, site, stat, page, size, q).await
+}
+
+async fn stats_of(
+    state: &AppState,
+    site: &Site,
+    stat: StatType,
+    page: usize,
+    size: usize,
+    q: StatsQuery,
+) -> Result<Ranking, ApiError> {
+    let site_id = site.id;
     let tz = crate::time::site_tz(&site.timezone);
     let (from, to) = period(
         q.date.as_deref(),
@@ -248,9 +272,21 @@ pub async fn breakdown(
     site_id: u64,
     q: BreakdownQuery,
 ) -> Result<Breakdown, ApiError> {
+    stat_types(q.stat_types.as_deref())?;
+    page_size(q.limit, "limit", PAGE_SIZE)?;
+    let site = crate::sites::service::owned(state, user, site_id).await?;
+    breakdown_for(state, &site, q).await
+}
+
+/// [`breakdown`] of a site already checked (by its owner or a share).
+pub async fn breakdown_for(
+    state: &AppState,
+    site: &Site,
+    q: BreakdownQuery,
+) -> Result<Breakdown, ApiError> {
+    let site_id = site.id;
     let types = stat_types(q.stat_types.as_deref())?;
     let limit = page_size(q.limit, "limit", PAGE_SIZE)?;
-    let site = crate::sites::service::owned(state, user, site_id).await?;
     let tz = crate::time::site_tz(&site.timezone);
     let (from, to) = period(
         q.date.as_deref(),
@@ -277,6 +313,16 @@ pub async fn realtime(
     now: chrono::DateTime<Utc>,
 ) -> Result<super::realtime::Realtime, ApiError> {
     let site = crate::sites::service::owned(state, user, site_id).await?;
+    realtime_for(state, &site, now).await
+}
+
+/// [`realtime`] of a site already checked (by its owner or a share).
+pub async fn realtime_for(
+    state: &AppState,
+    site: &Site,
+    now: chrono::DateTime<Utc>,
+) -> Result<super::realtime::Realtime, ApiError> {
+    let site_id = site.id;
     let (out, cost) = super::realtime::realtime(&state.db, site.id, site.generation, now).await?;
     tracing::debug!(site_id, read_units = cost.units, "realtime read");
     Ok(out)
@@ -289,8 +335,19 @@ pub async fn summary(
     site_id: u64,
     q: SummaryQuery,
 ) -> Result<Summary, ApiError> {
-    let compare = Compare::parse(q.compare.as_deref())?;
+    Compare::parse(q.compare.as_deref())?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
+    summary_for(state, &site, q).await
+}
+
+/// [`summary`] of a site already checked (by its owner or a share).
+pub async fn summary_for(
+    state: &AppState,
+    site: &Site,
+    q: SummaryQuery,
+) -> Result<Summary, ApiError> {
+    let site_id = site.id;
+    let compare = Compare::parse(q.compare.as_deref())?;
     let tz = crate::time::site_tz(&site.timezone);
     let (from, to) = period(
         q.date.as_deref(),

@@ -7,6 +7,7 @@ mod events;
 mod login_limit;
 mod purge;
 mod sequence;
+mod shares;
 mod sites;
 mod stats;
 mod users;
@@ -24,6 +25,7 @@ use crate::config::Tables;
 pub use events::{EventFilter, EventRange, partition as event_partition};
 pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
+pub use shares::Share;
 pub use sites::SiteChanges;
 pub use stats::{Condition, Outcome, ReadCost, Update, WriteMeter};
 
