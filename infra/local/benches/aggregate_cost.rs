@@ -113,6 +113,184 @@ impl Traffic {
 /// Figures for `scripts/bench`'s JSON (written to `BENCH_JSON` when set).
 static RESULTS: std::sync::Mutex<Vec<serde_json::Value>> = std::sync::Mutex::new(Vec::new());
 
+/// `event` moved to `at` (its id follows its time).
+fn moved(mut e: Event, at: DateTime<Utc>) -> Event {
+    e.created_at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    e.id = pingoo::events::id::new_id(at);
+    e
+}
+
+/// Stats API v2 reads over 30 days of 200 events a day (bulk loaded, recounted).
+async fn v2_read_cost() {
+    let app = TestApp::new(pingoo_local::app).await;
+    let (token, _) = app.user("bench@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let db = &app.state.db;
+    let first = NaiveDate::from_ymd_opt(2025, 8, 1).unwrap_or_default();
+    let mut traffic = Traffic::new(5);
+    let mut events = Vec::new();
+    for day in 0..60u64 {
+        let d = first
+            .checked_add_days(chrono::Days::new(day))
+            .unwrap_or(first);
+        for i in 0..200i64 {
+            let at = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                + Duration::seconds(i * 400);
+            events.push(moved(traffic.next(&site).event, at));
+        }
+    }
+    let last = first
+        .checked_add_days(chrono::Days::new(59))
+        .unwrap_or(first);
+    db.put_events_bulk(&events).await.expect("bulk load");
+    pingoo::stats::recount::recount(
+        db,
+        site.id,
+        first,
+        last,
+        pingoo::stats::recount::Mode::Rebuild,
+    )
+    .await
+    .expect("rebuild");
+    let from = first
+        .checked_add_days(chrono::Days::new(30))
+        .unwrap_or(first);
+    println!();
+    println!(
+        "{:<46} {:>8} {:>10} {:>8}",
+        "reads, 30 days of 200 events a day", "requests", "RCU", "ms"
+    );
+    let report = |label: &str, cost: pingoo::store::ReadCost, ms: f64| {
+        println!(
+            "{label:<46} {:>8} {:>10.1} {:>8.1}",
+            cost.requests, cost.units, ms
+        );
+        record(
+            serde_json::json!({"what": label, "requests": cost.requests, "read_units": cost.units, "ms": ms}),
+        );
+    };
+    let t = std::time::Instant::now();
+    let (now, previous) = futures::join!(
+        query::summary(db, site.id, site.generation, from, last),
+        query::summary(
+            db,
+            site.id,
+            site.generation,
+            first,
+            from.pred_opt().unwrap_or(from)
+        ),
+    );
+    let mut cost = now.expect("summary").1;
+    cost += previous.expect("previous").1;
+    report(
+        "summary, 30 days, compare=previous",
+        cost,
+        t.elapsed().as_secs_f64() * 1000.0,
+    );
+    let t = std::time::Instant::now();
+    let (_, cost) = pingoo::stats::rankings::ranking_range(
+        db,
+        site.id,
+        site.generation,
+        from,
+        last,
+        StatType::Url,
+        1,
+        10,
+    )
+    .await
+    .expect("ranking");
+    report(
+        "stats (url), 30 days",
+        cost,
+        t.elapsed().as_secs_f64() * 1000.0,
+    );
+    let t = std::time::Instant::now();
+    let (_, cost) = pingoo::stats::rankings::breakdown(
+        db,
+        site.id,
+        site.generation,
+        from,
+        last,
+        &StatType::ALL,
+        10,
+    )
+    .await
+    .expect("breakdown");
+    report(
+        "breakdown (all 11 types), 30 days",
+        cost,
+        t.elapsed().as_secs_f64() * 1000.0,
+    );
+}
+
+/// What realtime adds to the aggregator's writes (events now against the same events two
+/// days ago, outside the realtime window), and what a realtime read costs.
+async fn realtime_cost() {
+    println!();
+    println!(
+        "{:<46} {:>7} {:>10} {:>13}",
+        "realtime", "events", "WCU", "extra/event"
+    );
+    for batch_size in [1usize, 100] {
+        let mut units = [0.0f64; 2];
+        for (slot, age_hours) in [(0usize, 0i64), (1, 48)] {
+            let app = TestApp::new(pingoo_local::app).await;
+            let (token, _) = app.user("bench@example.com").await;
+            let site = app.site(&token, "https://example.com").await;
+            let agg = Aggregator::new(app.state.db.clone());
+            let mut traffic = Traffic::new(21);
+            let base = Utc::now() - Duration::hours(age_hours) - Duration::seconds(30);
+            let mut n = 0i64;
+            let batches: Vec<Vec<StreamedEvent>> = (0..(200 / batch_size).max(10))
+                .map(|_| {
+                    (0..batch_size)
+                        .map(|_| {
+                            let mut e = traffic.next(&site);
+                            n += 1;
+                            e.event = moved(e.event, base + Duration::milliseconds(n * 10));
+                            e
+                        })
+                        .collect()
+                })
+                .collect();
+            let run = apply(&agg, &batches).await;
+            units[slot] = run.units / run.events as f64;
+            if slot == 0 && batch_size == 100 {
+                let (_, cost) = pingoo::stats::realtime::realtime(
+                    &app.state.db,
+                    site.id,
+                    site.generation,
+                    Utc::now(),
+                )
+                .await
+                .expect("realtime");
+                println!(
+                    "{:<46} {:>7} {:>10.1} {:>13}",
+                    "realtime read (30 minute items)",
+                    "",
+                    cost.units,
+                    format!("{} request", cost.requests)
+                );
+                record(
+                    serde_json::json!({"what": "realtime read", "requests": cost.requests, "read_units": cost.units}),
+                );
+            }
+        }
+        let extra = units[0] - units[1];
+        println!(
+            "{:<46} {:>7} {:>10.3} {:>13.3}",
+            format!("batch {batch_size}: WCU/event with realtime"),
+            "",
+            units[0],
+            extra
+        );
+        record(
+            serde_json::json!({"what": format!("realtime extra WCU per event, batch {batch_size}"), "with": units[0], "without": units[1], "extra_per_event": extra}),
+        );
+    }
+}
+
 fn record(value: serde_json::Value) {
     if let Ok(mut results) = RESULTS.lock() {
         results.push(value);
@@ -251,6 +429,8 @@ async fn main() {
 
     raw_event_cost().await;
     read_cost().await;
+    v2_read_cost().await;
+    realtime_cost().await;
 
     // One batch of 100 spread over 50 sites.
     {
