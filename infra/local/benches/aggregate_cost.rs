@@ -120,6 +120,85 @@ fn moved(mut e: Event, at: DateTime<Utc>) -> Event {
     e
 }
 
+/// A busy day (60,000 sessions already counted: bulk loaded, counters rebuilt), then
+/// batches of 1, 10, 100 and 1,000 events; and a flood of 10,000 beacons from new sessions
+/// on a fresh day, in batches of 100.
+async fn busy_day_cost() {
+    let app = TestApp::new(pingoo_local::app).await;
+    let (token, _) = app.user("bench@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let db = &app.state.db;
+    let busy = NaiveDate::from_ymd_opt(DAY.0, DAY.1, DAY.2).unwrap_or_default();
+    let midnight = Utc.from_utc_datetime(&busy.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let mut traffic = Traffic::new(77);
+    let mut events = Vec::with_capacity(90_000);
+    for s in 0..60_000i64 {
+        for k in 0..(1 + s % 2) {
+            let mut e = traffic.next(&site).event;
+            e.session_id = format!("busy-{s}");
+            e.is_bot = false;
+            e.bot_name = String::new();
+            e.event_type = "page_view".into();
+            events.push(moved(e, midnight + Duration::milliseconds(s * 1_400 + k * 700)));
+        }
+    }
+    let started = std::time::Instant::now();
+    db.put_events_bulk(&events).await.expect("bulk load");
+    pingoo::stats::recount::recount(db, site.id, busy, busy, pingoo::stats::recount::Mode::Rebuild)
+        .await
+        .expect("rebuild");
+    println!();
+    println!(
+        "{:<46} {:>7} {:>10} {:>13} {:>11}   (60,000 sessions loaded in {:.1} s)",
+        "busy day (60,000 sessions)",
+        "events",
+        "WCU",
+        "WCU/event",
+        "items/100ev",
+        started.elapsed().as_secs_f64()
+    );
+    let agg = Aggregator::new(db.clone());
+    let mut n = 0i64;
+    for (size, count) in [(1usize, 20usize), (10, 10), (100, 5), (1000, 2)] {
+        let batches: Vec<Vec<StreamedEvent>> = (0..count)
+            .map(|_| {
+                (0..size)
+                    .map(|_| {
+                        let mut e = traffic.next(&site);
+                        n += 1;
+                        e.event = moved(e.event, midnight + Duration::milliseconds(n * 37 + 11));
+                        e
+                    })
+                    .collect()
+            })
+            .collect();
+        row(&format!("busy day: batch {size}"), &apply(&agg, &batches).await);
+    }
+
+    // A flood: 10,000 beacons, every one from a new session, one site, batches of 100.
+    let app = TestApp::new(pingoo_local::app).await;
+    let (token, _) = app.user("bench@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let agg = Aggregator::new(app.state.db.clone());
+    let mut traffic = Traffic::new(78);
+    let mut i = 0i64;
+    let batches: Vec<Vec<StreamedEvent>> = (0..100)
+        .map(|_| {
+            (0..100)
+                .map(|_| {
+                    let mut e = traffic.next(&site);
+                    i += 1;
+                    e.event.session_id = format!("flood-{i}");
+                    e.event.ip = format!("198.51.{}.{}", i % 250, i % 200);
+                    e.event = moved(e.event, midnight + Duration::milliseconds(i * 13));
+                    e
+                })
+                .collect()
+        })
+        .collect();
+    row("flood: 10,000 new sessions, batch 100", &apply(&agg, &batches).await);
+}
+
 /// Stats API v2 reads over 30 days of 200 events a day (bulk loaded, recounted).
 async fn v2_read_cost() {
     let app = TestApp::new(pingoo_local::app).await;
@@ -431,6 +510,7 @@ async fn main() {
     read_cost().await;
     v2_read_cost().await;
     realtime_cost().await;
+    busy_day_cost().await;
 
     // One batch of 100 spread over 50 sites.
     {
