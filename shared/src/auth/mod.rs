@@ -1,5 +1,7 @@
-//! Accounts: registration, login, tokens, profile and password changes.
+//! Accounts: registration, login, tokens, profile and password changes, API keys,
+//! account deletion.
 
+pub mod keys;
 pub mod password;
 pub mod service;
 pub mod token;
