@@ -1,4 +1,5 @@
-//! `/api/events*`: the JWT event API.
+//! `/api/events*`: the event API, for a JWT or an API key. `POST` takes [`IngestAccess`]
+//! (scope `ingest`), every GET [`ReadAccess`] (scope `read`).
 //!
 //! | route | handler |
 //! |---|---|
@@ -16,7 +17,7 @@ use axum::routing::{get, post};
 use pingoo::envelope::{Envelope, ok};
 use pingoo::events::EventView;
 use pingoo::events::service::{self, Caller, CreateEvent, EventList, ListEvents};
-use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody, QueryParams};
+use pingoo::http::extract::{ClientInfo, IdParam, IngestAccess, JsonBody, QueryParams, ReadAccess};
 use pingoo::stats::query::{Ranking, Summary};
 use pingoo::stats::rankings::Breakdown;
 use pingoo::stats::realtime::Realtime;
@@ -46,7 +47,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    IngestAccess(user): IngestAccess,
     client: ClientInfo,
     JsonBody(req): JsonBody<CreateEvent, BODY_LIMIT>,
 ) -> Reply<EventView> {
@@ -59,7 +60,7 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<ListEvents>,
 ) -> Reply<EventList> {
@@ -68,7 +69,7 @@ async fn list(
 
 async fn stats(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<StatsQuery>,
 ) -> Reply<Ranking> {
@@ -79,7 +80,7 @@ async fn stats(
 
 async fn summary(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<SummaryQuery>,
 ) -> Reply<Summary> {
@@ -90,7 +91,7 @@ async fn summary(
 
 async fn breakdown(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<BreakdownQuery>,
 ) -> Reply<Breakdown> {
@@ -101,7 +102,7 @@ async fn breakdown(
 
 async fn realtime(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
 ) -> Reply<Realtime> {
     Ok(ok(stats_service::realtime(

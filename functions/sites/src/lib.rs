@@ -8,13 +8,16 @@
 //! | `PUT /api/sites/{id}` | [`update`] |
 //! | `DELETE /api/sites/{id}` | [`remove`] |
 //! | `DELETE /api/sites/{id}/stats` | [`clear_stats`] |
+//!
+//! The GETs take [`ReadAccess`] (a JWT or a `read` API key); creating, changing,
+//! deleting and clearing take [`AuthUser`] (a JWT only).
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{delete, get};
 use pingoo::envelope::{Envelope, Message, ok};
-use pingoo::http::extract::{AuthUser, IdParam, JsonBody, QueryParams};
+use pingoo::http::extract::{AuthUser, IdParam, JsonBody, QueryParams, ReadAccess};
 use pingoo::sites::service::{self, CreateSite, ListQuery, UpdateSite};
 use pingoo::sites::{SiteList, SiteView};
 use pingoo::{ApiError, AppState};
@@ -44,7 +47,7 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Reply<SiteList> {
     Ok(ok(service::list(&state, &user, query).await?))
@@ -52,7 +55,7 @@ async fn list(
 
 async fn get_one(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(id): IdParam,
 ) -> Reply<SiteView> {
     Ok(ok(service::owned(&state, &user, id).await?))
