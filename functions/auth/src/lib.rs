@@ -6,6 +6,7 @@
 //! | `POST /api/auth/login` | [`login`] |
 //! | `POST /api/auth/refresh` | [`refresh`] |
 //! | `GET /api/auth/me` | [`me`] |
+//! | `DELETE /api/auth/me` | [`delete_me`] |
 //! | `PUT /api/auth/profile` | [`profile`] |
 //! | `PUT /api/auth/password` | [`password`] |
 //! | `POST /api/auth/keys` | [`create_key`] |
@@ -23,6 +24,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{delete, get, post, put};
+use pingoo::auth::account::{self, DeleteAccountRequest};
 use pingoo::auth::keys::{self, CreateKeyRequest, CreatedKey, KeyView};
 use pingoo::auth::service::{
     self, LoginRequest, PasswordRequest, ProfileRequest, RefreshRequest, RegisterRequest,
@@ -40,7 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/register", post(register))
         .route("/api/auth/login", post(login))
         .route("/api/auth/refresh", post(refresh))
-        .route("/api/auth/me", get(me))
+        .route("/api/auth/me", get(me).delete(delete_me))
         .route("/api/auth/profile", put(profile))
         .route("/api/auth/password", put(password))
         .route("/api/auth/keys", get(list_keys).post(create_key))
@@ -93,6 +95,15 @@ async fn password(
 ) -> Reply<&'static str> {
     service::change_password(&state, user, req).await?;
     Ok(ok("密码修改成功"))
+}
+
+async fn delete_me(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(req): JsonBody<DeleteAccountRequest>,
+) -> Reply<&'static str> {
+    account::delete_account(&state, user, req).await?;
+    Ok(ok("account deleted"))
 }
 
 async fn create_key(

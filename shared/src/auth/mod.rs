@@ -1,6 +1,7 @@
 //! Accounts: registration, login, tokens, profile and password changes, API keys,
 //! account deletion.
 
+pub mod account;
 pub mod keys;
 pub mod password;
 pub mod service;
