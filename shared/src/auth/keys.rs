@@ -28,7 +28,9 @@ const SHOWN_CHARS: usize = 8;
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     pub name: String,
-    pub scope: KeyScope,
+    /// Text, parsed by [`parse_scope`]: serde_json reports an enum given a number as a
+    /// syntax error without the field's name.
+    pub scope: String,
 }
 
 /// `data` of `POST /api/auth/keys`: the only answer that carries `key`.
@@ -98,19 +100,31 @@ fn normalize_name(raw: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
+fn parse_scope(raw: &str) -> Result<KeyScope, ApiError> {
+    [KeyScope::Read, KeyScope::Ingest, KeyScope::ReadIngest]
+        .into_iter()
+        .find(|scope| scope.as_str() == raw)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "scope must be `read`, `ingest` or `read_ingest`, got {raw:?}"
+            ))
+        })
+}
+
 pub async fn create(
     state: &AppState,
     user: &User,
     req: CreateKeyRequest,
 ) -> Result<CreatedKey, ApiError> {
     let name = normalize_name(&req.name)?;
+    let scope = parse_scope(&req.scope)?;
     let key = generate_key();
     let prefix: String = key.chars().take(KEY_PREFIX.len() + SHOWN_CHARS).collect();
     let api_key = ApiKey {
         id: state.db.next_id("key").await?,
         user_id: user.id,
         name,
-        scope: req.scope,
+        scope,
         prefix,
         key_hash: hash_key(&key),
         created_at: now_rfc3339(),
@@ -245,6 +259,21 @@ mod tests {
             );
         }
         assert!(normalize_name(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn scopes_parse_from_their_names_only() {
+        assert_eq!(parse_scope("read").unwrap(), KeyScope::Read);
+        assert_eq!(parse_scope("ingest").unwrap(), KeyScope::Ingest);
+        assert_eq!(parse_scope("read_ingest").unwrap(), KeyScope::ReadIngest);
+        for bad in ["", "READ", "write", "read,ingest"] {
+            assert!(
+                parse_scope(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with("scope ")
+            );
+        }
     }
 
     #[test]
