@@ -479,3 +479,44 @@ async fn a_user_has_at_most_fifty_keys() {
     .await
     .expect_error(StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_cap_holds_under_parallel_creations() {
+    let app = app().await;
+    let (token, user_id) = app.user("race@example.com").await;
+    let replies = futures::future::join_all((0..60).map(|i| {
+        app.call(
+            Method::POST,
+            "/api/auth/keys",
+            Some(&token),
+            Some(json!({"name": format!("k{i}"), "scope": "read"})),
+        )
+    }))
+    .await;
+    let created = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!((created, refused), (50, 10));
+    assert_eq!(app.state.db.list_api_keys(user_id).await.unwrap().len(), 50);
+}
+
+#[tokio::test]
+async fn recording_a_use_never_brings_back_a_revoked_key() {
+    let app = app().await;
+    let (token, _) = app.user("ghost@example.com").await;
+    let data = create_key(&app, &token, "old", "read").await;
+    let hash = hash_key(data["key"].as_str().unwrap());
+    let stored = app.state.db.find_api_key(&hash).await.unwrap().unwrap();
+    let path = format!("/api/auth/keys/{}", data["id"]);
+    app.call(Method::DELETE, &path, Some(&token), None)
+        .await
+        .expect(StatusCode::OK);
+    // A request that read the key just before the revocation records its use after it.
+    note_use(&app.state, &stored, chrono::Utc::now()).await;
+    assert!(app.state.db.find_api_key(&hash).await.unwrap().is_none());
+}
