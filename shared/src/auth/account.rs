@@ -52,7 +52,7 @@ pub async fn delete_account(
 
     let sites = state.db.list_sites(user.id).await?;
     for site in &sites {
-        state.db.delete_site(site).await?;
+        delete_site(state, site).await?;
     }
     let keys = state.db.list_api_keys(user.id).await?;
     for key in &keys {
@@ -71,4 +71,26 @@ pub async fn delete_account(
         "account deleted"
     );
     Ok(())
+}
+
+/// Deletes one of the user's sites (and queues its purge). `delete_site` refuses when the
+/// site moved meanwhile (a concurrent clear of its statistics, say): read it again and
+/// retry, a few times, so no generation is left without a purge job.
+async fn delete_site(state: &AppState, listed: &crate::model::Site) -> Result<(), ApiError> {
+    const ATTEMPTS: usize = 5;
+    let mut site = listed.clone();
+    for _ in 0..ATTEMPTS {
+        if state.db.delete_site(&site).await? {
+            return Ok(());
+        }
+        match state.db.get_site(site.id).await? {
+            Some(current) if current.user_id == site.user_id => site = current,
+            // Gone already (or, impossibly, someone else's): nothing of ours is left.
+            _ => return Ok(()),
+        }
+    }
+    Err(ApiError::Conflict(format!(
+        "site {} kept changing while the account was deleted; try again",
+        site.id
+    )))
 }
