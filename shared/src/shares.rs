@@ -213,6 +213,16 @@ pub async fn revoke(
     Ok(())
 }
 
+/// Deletes every share of a site (its deletion, or its owner's). A share of a site that
+/// is gone answers 404 anyway; this removes the items.
+pub async fn delete_all(state: &AppState, site_id: u64) -> Result<usize, ApiError> {
+    let shares = state.db.list_shares(site_id).await?;
+    for share in &shares {
+        state.db.delete_share(&share.token).await?;
+    }
+    Ok(shares.len())
+}
+
 /// The share behind a public token and its site, if the token is live.
 async fn live(state: &AppState, token: &str) -> Result<(Share, Site), ApiError> {
     if !plausible_token(token) {

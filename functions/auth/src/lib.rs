@@ -6,9 +6,16 @@
 //! | `POST /api/auth/login` | [`login`] |
 //! | `POST /api/auth/refresh` | [`refresh`] |
 //! | `GET /api/auth/me` | [`me`] |
+//! | `DELETE /api/auth/me` | [`delete_me`] |
 //! | `PUT /api/auth/profile` | [`profile`] |
 //! | `PUT /api/auth/password` | [`password`] |
+//! | `POST /api/auth/keys` | [`create_key`] |
+//! | `GET /api/auth/keys` | [`list_keys`] |
+//! | `DELETE /api/auth/keys/{id}` | [`revoke_key`] |
 //! | `GET /api/health`, `GET /health` | `pingoo::http::health_routes` |
+//!
+//! Every route here that needs a caller takes [`AuthUser`]: a user's JWT, never an API
+//! key (403 naming the key's scope).
 //!
 //! This function also owns API Gateway's `$default` route, so unknown paths get the
 //! envelope 404 from `pingoo::http::service`.
@@ -16,13 +23,15 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
+use pingoo::auth::account::{self, DeleteAccountRequest};
+use pingoo::auth::keys::{self, CreateKeyRequest, CreatedKey, KeyView};
 use pingoo::auth::service::{
     self, LoginRequest, PasswordRequest, ProfileRequest, RefreshRequest, RegisterRequest,
 };
 use pingoo::auth::{AuthResponse, UserView};
 use pingoo::envelope::{Envelope, ok};
-use pingoo::http::extract::{AuthUser, JsonBody};
+use pingoo::http::extract::{AuthUser, IdParam, JsonBody};
 use pingoo::{ApiError, AppState};
 
 type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
@@ -33,9 +42,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/register", post(register))
         .route("/api/auth/login", post(login))
         .route("/api/auth/refresh", post(refresh))
-        .route("/api/auth/me", get(me))
+        .route("/api/auth/me", get(me).delete(delete_me))
         .route("/api/auth/profile", put(profile))
         .route("/api/auth/password", put(password))
+        .route("/api/auth/keys", get(list_keys).post(create_key))
+        .route("/api/auth/keys/{id}", delete(revoke_key))
         .merge(pingoo::http::health_routes())
 }
 
@@ -84,4 +95,34 @@ async fn password(
 ) -> Reply<&'static str> {
     service::change_password(&state, user, req).await?;
     Ok(ok("密码修改成功"))
+}
+
+async fn delete_me(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(req): JsonBody<DeleteAccountRequest>,
+) -> Reply<&'static str> {
+    account::delete_account(&state, user, req).await?;
+    Ok(ok("account deleted"))
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(req): JsonBody<CreateKeyRequest>,
+) -> Reply<CreatedKey> {
+    Ok(ok(keys::create(&state, &user, req).await?))
+}
+
+async fn list_keys(State(state): State<AppState>, AuthUser(user): AuthUser) -> Reply<Vec<KeyView>> {
+    Ok(ok(keys::list(&state, &user).await?))
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    IdParam(id): IdParam,
+) -> Reply<&'static str> {
+    keys::revoke(&state, &user, id).await?;
+    Ok(ok("API key revoked"))
 }

@@ -1,4 +1,5 @@
-//! `/api/events*`: the JWT event API.
+//! `/api/events*`: the event API, for a JWT or an API key. `POST` takes [`IngestAccess`]
+//! (scope `ingest`), every GET [`ReadAccess`] (scope `read`).
 //!
 //! | route | handler |
 //! |---|---|
@@ -23,7 +24,7 @@ use axum::routing::{get, post};
 use pingoo::envelope::{Envelope, ok};
 use pingoo::events::EventView;
 use pingoo::events::service::{self, Caller, CreateEvent, EventList, ListEvents};
-use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody, QueryParams};
+use pingoo::http::extract::{ClientInfo, IdParam, IngestAccess, JsonBody, QueryParams, ReadAccess};
 use pingoo::stats::query::{Ranking, Summary};
 use pingoo::stats::rankings::Breakdown;
 use pingoo::stats::realtime::Realtime;
@@ -60,7 +61,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    IngestAccess(user): IngestAccess,
     client: ClientInfo,
     JsonBody(req): JsonBody<CreateEvent, BODY_LIMIT>,
 ) -> Reply<EventView> {
@@ -73,7 +74,7 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<ListEvents>,
 ) -> Reply<EventList> {
@@ -82,7 +83,7 @@ async fn list(
 
 async fn stats(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<StatsQuery>,
 ) -> Reply<Ranking> {
@@ -93,7 +94,7 @@ async fn stats(
 
 async fn summary(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<SummaryQuery>,
 ) -> Reply<Summary> {
@@ -104,7 +105,7 @@ async fn summary(
 
 async fn breakdown(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     QueryParams(query): QueryParams<BreakdownQuery>,
 ) -> Reply<Breakdown> {
@@ -115,7 +116,7 @@ async fn breakdown(
 
 async fn realtime(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
 ) -> Reply<Realtime> {
     Ok(ok(stats_service::realtime(
@@ -129,7 +130,7 @@ async fn realtime(
 
 async fn export(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(site_id): IdParam,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     QueryParams(query): QueryParams<pingoo::export::ExportQuery>,

@@ -12,13 +12,16 @@
 //! | `POST /api/sites/{id}/shares` | [`create_share`] |
 //! | `GET /api/sites/{id}/shares` | [`list_shares`] |
 //! | `DELETE /api/sites/{id}/shares/{share_id}` | [`revoke_share`] |
+//!
+//! The GETs take [`ReadAccess`] (a JWT or a `read` API key); creating, changing,
+//! deleting and clearing take [`AuthUser`] (a JWT only).
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{delete, get};
 use pingoo::envelope::{Envelope, Message, ok};
-use pingoo::http::extract::{AuthUser, IdParam, JsonBody, QueryParams};
+use pingoo::http::extract::{AuthUser, IdParam, JsonBody, QueryParams, ReadAccess};
 use pingoo::sites::service::{self, CreateSite, ListQuery, UpdateSite, UsageQuery};
 use pingoo::sites::{SiteList, SiteView};
 use pingoo::stats::usage::Usage;
@@ -55,7 +58,7 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Reply<SiteList> {
     Ok(ok(service::list(&state, &user, query).await?))
@@ -63,7 +66,7 @@ async fn list(
 
 async fn get_one(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(id): IdParam,
 ) -> Reply<SiteView> {
     Ok(ok(service::owned(&state, &user, id).await?))
@@ -100,7 +103,7 @@ async fn clear_stats(
 
 async fn usage(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadAccess(user): ReadAccess,
     IdParam(id): IdParam,
     QueryParams(query): QueryParams<UsageQuery>,
 ) -> Reply<Usage> {

@@ -139,14 +139,23 @@ async fn busy_day_cost() {
             e.is_bot = false;
             e.bot_name = String::new();
             e.event_type = "page_view".into();
-            events.push(moved(e, midnight + Duration::milliseconds(s * 1_400 + k * 700)));
+            events.push(moved(
+                e,
+                midnight + Duration::milliseconds(s * 1_400 + k * 700),
+            ));
         }
     }
     let started = std::time::Instant::now();
     db.put_events_bulk(&events).await.expect("bulk load");
-    pingoo::stats::recount::recount(db, site.id, busy, busy, pingoo::stats::recount::Mode::Rebuild)
-        .await
-        .expect("rebuild");
+    pingoo::stats::recount::recount(
+        db,
+        site.id,
+        busy,
+        busy,
+        pingoo::stats::recount::Mode::Rebuild,
+    )
+    .await
+    .expect("rebuild");
     println!();
     println!(
         "{:<46} {:>7} {:>10} {:>13} {:>11}   (60,000 sessions loaded in {:.1} s)",
@@ -172,7 +181,10 @@ async fn busy_day_cost() {
                     .collect()
             })
             .collect();
-        row(&format!("busy day: batch {size}"), &apply(&agg, &batches).await);
+        row(
+            &format!("busy day: batch {size}"),
+            &apply(&agg, &batches).await,
+        );
     }
 
     // A flood: 10,000 beacons, every one from a new session, one site, batches of 100.
@@ -196,7 +208,10 @@ async fn busy_day_cost() {
                 .collect()
         })
         .collect();
-    row("flood: 10,000 new sessions, batch 100", &apply(&agg, &batches).await);
+    row(
+        "flood: 10,000 new sessions, batch 100",
+        &apply(&agg, &batches).await,
+    );
 }
 
 /// Stats API v2 reads over 30 days of 200 events a day (bulk loaded, recounted).

@@ -399,3 +399,89 @@ async fn a_site_has_at_most_fifty_shares() {
         .expect_error(StatusCode::FORBIDDEN);
     assert!(msg.contains("50"), "{msg}");
 }
+
+#[tokio::test]
+async fn deleting_the_site_or_the_account_deletes_its_shares() {
+    let app = TestApp::new(pingoo_local::app).await;
+    let (owner, _) = app.user("owner@example.com").await;
+    let site = app.site(&owner, "https://example.com").await;
+    let kept = app.site(&owner, "https://kept.example").await;
+    let mut tokens = Vec::new();
+    for s in [site.id, kept.id] {
+        let created = call(
+            &app,
+            Method::POST,
+            &format!("/api/sites/{s}/shares"),
+            Some(&owner),
+            Some(json!({})),
+        )
+        .await
+        .expect(StatusCode::OK)["data"]
+            .clone();
+        tokens.push(created["token"].as_str().unwrap().to_owned());
+    }
+    // An API key cannot manage shares.
+    let key = call(
+        &app,
+        Method::POST,
+        "/api/auth/keys",
+        Some(&owner),
+        Some(json!({"name": "k", "scope": "read"})),
+    )
+    .await
+    .expect(StatusCode::OK)["data"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let msg = call(
+        &app,
+        Method::POST,
+        &format!("/api/sites/{}/shares", site.id),
+        Some(&key),
+        Some(json!({})),
+    )
+    .await
+    .expect_error(StatusCode::FORBIDDEN);
+    assert!(msg.contains("read"), "{msg}");
+
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/api/sites/{}", site.id),
+        Some(&owner),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    call(
+        &app,
+        Method::GET,
+        &format!("/api/share/{}", tokens[0]),
+        None,
+        None,
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND);
+    assert!(app.state.db.list_shares(site.id).await.unwrap().is_empty());
+    assert!(app.state.db.get_share(&tokens[0]).await.unwrap().is_none());
+    call(
+        &app,
+        Method::GET,
+        &format!("/api/share/{}", tokens[1]),
+        None,
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+
+    call(
+        &app,
+        Method::DELETE,
+        "/api/auth/me",
+        Some(&owner),
+        Some(json!({"password": "password123"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert!(app.state.db.get_share(&tokens[1]).await.unwrap().is_none());
+}

@@ -1,5 +1,8 @@
-//! Accounts: registration, login, tokens, profile and password changes.
+//! Accounts: registration, login, tokens, profile and password changes, API keys,
+//! account deletion.
 
+pub mod account;
+pub mod keys;
 pub mod password;
 pub mod service;
 pub mod token;

@@ -6,9 +6,10 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::auth::keys;
 use crate::auth::token::TokenKind;
 use crate::error::ApiError;
-use crate::model::User;
+use crate::model::{KeyScope, User};
 use crate::state::AppState;
 
 /// A JSON body of at most `LIMIT` bytes (413 above). Parsed whatever the `Content-Type`
@@ -122,49 +123,124 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPair {
     }
 }
 
-/// The caller, from a valid, unrevoked access token in `Authorization: Bearer …`.
+/// What a route accepts as credentials. Each handler states its rule through the
+/// extractor it takes: [`AuthUser`] (a user's JWT only), [`ReadAccess`] or
+/// [`IngestAccess`] (a JWT, or an API key of that scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Account endpoints, site management, clearing statistics: a JWT; keys get 403.
+    TokenOnly,
+    /// A JWT, or an API key whose scope allows this.
+    TokenOrKey(KeyScope),
+}
+
+/// The caller of a route that only a signed-in user may call (a valid, unrevoked access
+/// token in `Authorization: Bearer …`). An API key gets 403 naming its scope. This is
+/// the default: a new route accepts keys only if it says so.
 pub struct AuthUser(pub User);
+
+/// The caller of a read-only route: a JWT, or an API key with scope `read` or
+/// `read_ingest`.
+pub struct ReadAccess(pub User);
+
+/// The caller of an ingesting route: a JWT, or an API key with scope `ingest` or
+/// `read_ingest`.
+pub struct IngestAccess(pub User);
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::MissingAuthorization)?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::InvalidToken("authorization header is not valid text".into()))?
-            .trim();
-        if value.is_empty() {
-            return Err(ApiError::MissingAuthorization);
-        }
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(ApiError::InvalidToken(
-                    "expected `Authorization: Bearer <token>`".into(),
-                ));
-            }
-        };
-        let claims = state
-            .tokens
-            .verify(token, TokenKind::Access)
-            .map_err(ApiError::InvalidToken)?;
-        let user_id = claims
-            .user_id()
-            .ok_or_else(|| ApiError::InvalidToken("token subject is malformed".into()))?;
-        let user = state
-            .db
-            .get_user(user_id)
-            .await?
-            .ok_or_else(|| ApiError::InvalidToken("user no longer exists".into()))?;
-        if user.token_version != claims.ver {
-            return Err(ApiError::InvalidToken("token has been revoked".into()));
-        }
-        Ok(AuthUser(user))
+        authenticate(parts, state, Access::TokenOnly)
+            .await
+            .map(AuthUser)
     }
+}
+
+impl FromRequestParts<AppState> for ReadAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state, Access::TokenOrKey(KeyScope::Read))
+            .await
+            .map(ReadAccess)
+    }
+}
+
+impl FromRequestParts<AppState> for IngestAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state, Access::TokenOrKey(KeyScope::Ingest))
+            .await
+            .map(IngestAccess)
+    }
+}
+
+/// The one place a caller is authenticated: the bearer token is a JWT, or an API key
+/// (`pgo_…`) checked against `access`. A bad JWT and an unknown or revoked key both
+/// answer 401 `{"error": "Invalid token: …"}`; a valid key outside its scope 403.
+pub async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    access: Access,
+) -> Result<User, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::MissingAuthorization)?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken("authorization header is not valid text".into()))?
+        .trim();
+    if value.is_empty() {
+        return Err(ApiError::MissingAuthorization);
+    }
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => {
+            return Err(ApiError::InvalidToken(
+                "expected `Authorization: Bearer <token>`".into(),
+            ));
+        }
+    };
+    if keys::is_api_key(token) {
+        let (key, user) = keys::authenticate(state, token).await?;
+        match access {
+            Access::TokenOnly => {
+                return Err(ApiError::Forbidden(format!(
+                    "API keys cannot be used here (this key has scope `{}`): sign in and use an access token",
+                    key.scope.as_str()
+                )));
+            }
+            Access::TokenOrKey(needed) if !key.scope.allows(needed) => {
+                return Err(ApiError::Forbidden(format!(
+                    "this API key has scope `{}`; this request needs scope `{}` or `read_ingest`",
+                    key.scope.as_str(),
+                    needed.as_str()
+                )));
+            }
+            Access::TokenOrKey(_) => {}
+        }
+        keys::note_use(state, &key, chrono::Utc::now()).await;
+        return Ok(user);
+    }
+    let claims = state
+        .tokens
+        .verify(token, TokenKind::Access)
+        .map_err(ApiError::InvalidToken)?;
+    let user_id = claims
+        .user_id()
+        .ok_or_else(|| ApiError::InvalidToken("token subject is malformed".into()))?;
+    let user = state
+        .db
+        .get_user(user_id)
+        .await?
+        .ok_or_else(|| ApiError::InvalidToken("user no longer exists".into()))?;
+    if user.token_version != claims.ver {
+        return Err(ApiError::InvalidToken("token has been revoked".into()));
+    }
+    Ok(user)
 }
 
 #[cfg(test)]

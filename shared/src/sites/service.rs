@@ -303,6 +303,7 @@ pub async fn delete(state: &AppState, user: &User, id: u64) -> Result<(), ApiErr
         }
         let site = owned(state, user, id).await?;
         if state.db.delete_site(&site).await? {
+            crate::shares::delete_all(state, id).await?;
             tracing::info!(
                 site_id = id,
                 user_id = user.id,

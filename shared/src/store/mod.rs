@@ -4,6 +4,7 @@
 //! login limits under `pk`/`sk` string keys; `gsi1` lists a user's sites.
 
 mod events;
+mod keys;
 mod login_limit;
 mod purge;
 mod sequence;
@@ -23,6 +24,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::config::Tables;
 
 pub use events::{EventFilter, EventRange, partition as event_partition};
+pub use keys::KeyRefused;
 pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
 pub use shares::Share;

@@ -115,6 +115,51 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Bumps the token version without changing the password: every token issued so far
+    /// fails from now on. Returns `false` if the version moved since `user` was read.
+    pub async fn revoke_tokens(&self, user: &User, updated_at: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(user_key(user.id)))
+            .update_expression("SET updated_at = :t, token_version = :next")
+            .condition_expression("token_version = :current")
+            .expression_attribute_values(":t", s(updated_at))
+            .expression_attribute_values(":current", n(user.token_version))
+            .expression_attribute_values(":next", n(user.token_version + 1))
+            .send()
+            .await;
+        Ok(conditional("UpdateItem", result)?.is_some())
+    }
+
+    /// Deletes the user and its e-mail guard in one transaction, if the user still has the
+    /// address `user.email`. Returns `false` (nothing deleted) otherwise, or if it is gone.
+    pub async fn delete_user(&self, user: &User) -> Result<bool, StoreError> {
+        let table = &self.tables.app;
+        let delete_user = Delete::builder()
+            .table_name(table)
+            .set_key(Some(user_key(user.id)))
+            .condition_expression("email = :email")
+            .expression_attribute_values(":email", s(&user.email))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let delete_guard = Delete::builder()
+            .table_name(table)
+            .set_key(Some(email_key(&user.email)))
+            .condition_expression("user_id = :id")
+            .expression_attribute_values(":id", n(user.id))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let actions = vec![
+            TransactWriteItem::builder().delete(delete_user).build(),
+            TransactWriteItem::builder().delete(delete_guard).build(),
+        ];
+        Ok(transact(&self.client, actions).await?.is_ok())
+    }
+}
+
 pub(crate) fn put(
     table: &str,
     item: Item,
