@@ -1,6 +1,9 @@
-//! Known automated clients: `(pattern, name)` pairs. The patterns are regex fragments,
-//! matched case-insensitively anywhere in the user agent (`^` anchors at its start), all
-//! compiled once into one `RegexSet`. The name is the stable spelling events are ranked under.
+//! Named automated clients: `(pattern, name)` pairs. The patterns are regex fragments,
+//! matched case-insensitively anywhere in the user agent (`^` anchors at its start),
+//! compiled once into one `RegexSet` with isbot's list (`isbot_list.rs`, generated), which
+//! decides most verdicts. These lists give the stable names events are ranked under, and
+//! [`HTTP_CLIENTS`] tells the site's own backend (an authenticated caller's HTTP library)
+//! from a bot.
 //!
 //! Order matters: when several patterns match, the first one in this list names the bot,
 //! so specific names come before the tools they embed (`LinkedInBot … Apache-HttpClient`,
