@@ -1,30 +1,49 @@
 //! User agent → device, browser, OS and bot verdict.
 //!
-//! How an agent is read, in order:
-//! 1. Empty (or `-`): a bot named `unknown`.
-//! 2. woothee gives the base: category, browser name and OS.
-//! 3. Bots: the first `bots::KNOWN_BOTS` pattern that matches names the bot; else a
-//!    generic `…bot`, `crawler`, `crawl`, `spider` or `slurp` token (not the `CUBOT` phone
-//!    brand) names it by the token it sits in; else woothee's own verdict (`crawler`, or
-//!    `misc`: HTTP libraries and feed readers); else an agent shorter than
-//!    `MIN_BROWSER_LEN` (20), or a bare `product/version` agent woothee cannot place, is an
-//!    unnamed bot. A bot gets device `bot`, its name as the browser, woothee's OS, and the
-//!    screen is never looked at.
-//! 4. Humans: woothee's category gives the device (`pc` → desktop, `smartphone` and
-//!    `mobilephone` → mobile, anything else → other); smart TVs are `other`; tablets are
-//!    recognised by their tokens (see `tablet_by_agent`); then the screen refines the
-//!    ambiguous cases (see `refine_with_screen`).
+//! Bots: one `RegexSet` pass over three lists (see [`PATTERNS`]), in priority order:
+//! `bots::KNOWN_BOTS` (hand-kept, names the crawlers and tools events are ranked under),
+//! `bots::HTTP_CLIENTS` (HTTP libraries and command-line clients) and isbot's maintained
+//! pattern list (npm `isbot`, pinned, generated into `isbot_list.rs` by
+//! `infra/isbot/generate.mjs`). How much a match counts depends on where the agent comes
+//! from ([`AgentSource`]):
+//! - `Visitor`, the public beacon (the visitor's own request), strictest: any match, an
+//!   empty (or `-`) agent, and an agent shorter than `MIN_BROWSER_LEN` (20) are bots.
+//! - `Reported`, an agent an authenticated caller put in the body: known crawlers and
+//!   tools (named lists and isbot's naming patterns) are bots; isbot's *shape* patterns,
+//!   which flag an agent for its form alone (a bare `product/version`, 50 characters
+//!   without a space), and the length rule do not: a backend may report an agent it has
+//!   truncated (the API document's own `"Mozilla/5.0..."`).
+//! - `Caller`, the authenticated request's own agent (the body had none): as `Reported`,
+//!   and an HTTP client (python-requests, curl, Go-http-client, okhttp, axios, …) is the
+//!   site's backend calling, not a bot. Neither is an empty agent.
 //!
-//! Cost: woothee (about 1 µs) plus one `RegexSet` pass and a few substring searches, all
-//! patterns compiled once; the only allocations are the returned strings.
+//! A bot's name: the first named list entry that matches; else a generic `…bot`,
+//! `crawler`, `crawl`, `spider` or `slurp` token (not the `CUBOT` phone brand) by the word
+//! it sits in; else woothee's crawler name or the product of a woothee `misc` agent; else
+//! the product an agent of 20+ characters starts with (`SomeTool/2.0 …`); else the word
+//! around isbot's match; else `unknown`. A bot gets device `bot`, its name as the browser,
+//! woothee's OS, and the screen is never looked at.
+//!
+//! Humans: woothee gives the base: category, browser name and OS. Its category gives the
+//! device (`pc` → desktop, `smartphone` and `mobilephone` → mobile, anything else → other);
+//! smart TVs are `other`; tablets are recognised by their tokens (see `tablet_by_agent`);
+//! then the screen refines the ambiguous cases (see `refine_with_screen`).
+//!
+//! Cost: woothee (about 1 µs) plus one `RegexSet` pass (a second one only for agents
+//! that match) and a few substring searches, all patterns compiled once; the only
+//! allocations are the returned strings.
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use woothee::parser::Parser;
 use woothee::woothee::VALUE_UNKNOWN;
 
 mod bots;
+mod isbot_list;
+
+pub use isbot_list::ISBOT_VERSION;
 
 /// What the API stores about a user agent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,6 +58,32 @@ pub struct UserAgentInfo {
     pub is_bot: bool,
     /// Short bot name for rankings ("Googlebot", "bingbot", "curl", "HeadlessChrome", "python-requests", ...); None for humans.
     pub bot_name: Option<String>,
+}
+
+/// Where an agent comes from, which decides how strictly it is judged (see the module
+/// documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentSource {
+    /// The visitor's own request: the public beacon.
+    #[default]
+    Visitor,
+    /// The `user_agent` an authenticated caller put in the body of `POST /api/events`.
+    Reported,
+    /// The request's own agent of an authenticated `POST /api/events` whose body had none:
+    /// the site's backend.
+    Caller,
+}
+
+/// One isbot pattern as `infra/isbot/generate.mjs` writes it.
+struct IsbotPattern {
+    /// The pattern in Rust's syntax (lookarounds rewritten), for a case-insensitive,
+    /// non-Unicode `regex::bytes` set.
+    regex: &'static str,
+    /// isbot's own JavaScript pattern, for reference and tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    source: &'static str,
+    /// Flags an agent for its form alone, naming no crawler or tool.
+    shape: bool,
 }
 
 const DESKTOP: &str = "desktop";
@@ -62,11 +107,35 @@ const ANDROID_TABLET_MIN_SIDE: u32 = 600;
 /// Larger "screens" are garbage, not displays.
 const MAX_SCREEN_SIDE: u32 = 16_384;
 
-static KNOWN_BOTS: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSetBuilder::new(bots::KNOWN_BOTS.iter().map(|(pattern, _)| pattern))
-        .case_insensitive(true)
-        .build()
-        .expect("the known-bot patterns compile (a unit test checks them)")
+/// Every bot pattern in one set, highest priority first: `bots::KNOWN_BOTS`, then
+/// `bots::HTTP_CLIENTS`, then isbot's list. Case-insensitive with Unicode off, so `\w`,
+/// `\d`, `\s` and `\b` are ASCII, as in isbot's JavaScript.
+static PATTERNS: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSetBuilder::new(
+        bots::KNOWN_BOTS
+            .iter()
+            .chain(bots::HTTP_CLIENTS)
+            .map(|(pattern, _)| *pattern)
+            .chain(isbot_list::PATTERNS.iter().map(|p| p.regex)),
+    )
+    .case_insensitive(true)
+    .unicode(false)
+    .build()
+    .expect("the bot patterns compile (a unit test checks them)")
+});
+
+/// isbot's patterns one by one, to find the word a match sits in (bots only).
+static ISBOT_REGEXES: LazyLock<Vec<Option<regex::bytes::Regex>>> = LazyLock::new(|| {
+    isbot_list::PATTERNS
+        .iter()
+        .map(|p| {
+            regex::bytes::RegexBuilder::new(p.regex)
+                .case_insensitive(true)
+                .unicode(false)
+                .build()
+                .ok()
+        })
+        .collect()
 });
 
 /// The generic tokens: `bot`/`bots` ending a word (`Googlebot`, `Pingdom.com_bot_version`),
@@ -78,6 +147,25 @@ static GENERIC_BOT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the generic bot pattern compiles")
 });
 
+/// What an index of [`PATTERNS`] points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Known(usize),
+    Client(usize),
+    Isbot(usize),
+}
+
+fn entry(index: usize) -> Entry {
+    let known = bots::KNOWN_BOTS.len();
+    let clients = known + bots::HTTP_CLIENTS.len();
+    if index < known {
+        Entry::Known(index)
+    } else if index < clients {
+        Entry::Client(index - known)
+    } else {
+        Entry::Isbot(index - clients)
+    }
+}
 /// In-app and regional browsers woothee reports as Chrome, Safari or `Webview`: the first
 /// token found names the browser (WeChat's agent also carries `MQQBrowser`).
 const APP_BROWSERS: &[(&str, &str)] = &[
@@ -111,10 +199,16 @@ const TV_TOKENS: &[&str] = &[
     "Roku",
 ];
 
-/// Parses a user agent. `screen` is the reported screen size like "1920x1080" (may be empty/invalid).
+/// Parses a visitor's own user agent (the public beacon's rules, the strictest).
+/// `screen` is the reported screen size like "1920x1080" (may be empty/invalid).
 pub fn parse(user_agent: &str, screen: Option<&str>) -> UserAgentInfo {
+    parse_from(user_agent, screen, AgentSource::Visitor)
+}
+
+/// Parses a user agent judged by where it comes from (see [`AgentSource`]).
+pub fn parse_from(user_agent: &str, screen: Option<&str>, source: AgentSource) -> UserAgentInfo {
     let agent = user_agent.trim();
-    if agent.is_empty() || agent == "-" {
+    if source == AgentSource::Visitor && (agent.is_empty() || agent == "-") {
         return bot_info(UNNAMED_BOT, "");
     }
     let found = Parser::new().parse(agent);
@@ -124,7 +218,7 @@ pub fn parse(user_agent: &str, screen: Option<&str>) -> UserAgentInfo {
             (r.category, r.name, r.os)
         });
     let os = os_name(woothee_os);
-    if let Some(bot) = bot_name(agent, category, name) {
+    if let Some(bot) = bot_name(agent, category, name, source) {
         return bot_info(bot, os);
     }
     UserAgentInfo {
@@ -146,32 +240,104 @@ fn bot_info(name: &str, os: &str) -> UserAgentInfo {
     }
 }
 
-/// The bot's name, or `None` for a human (see the module documentation for the order).
-fn bot_name<'a>(agent: &'a str, category: &'a str, woothee_name: &'a str) -> Option<&'a str> {
-    if let Some(index) = KNOWN_BOTS.matches(agent).iter().next() {
-        return Some(
-            bots::KNOWN_BOTS
-                .get(index)
-                .map_or(UNNAMED_BOT, |&(_, name)| name),
-        );
+/// The bot's name, or `None` for a human (see the module documentation).
+fn bot_name<'a>(
+    agent: &'a str,
+    category: &'a str,
+    woothee_name: &'a str,
+    source: AgentSource,
+) -> Option<&'a str> {
+    let bytes = agent.as_bytes();
+    let strict = source == AgentSource::Visitor;
+    // Most agents are browsers that match nothing: one pass, no match list built.
+    if !PATTERNS.is_match(bytes) {
+        return (strict && agent.len() < MIN_BROWSER_LEN)
+            .then(|| derived_name(agent, category, woothee_name, None));
     }
-    if let Some(token) = generic_bot_token(agent) {
-        return Some(token);
-    }
-    match category {
-        "crawler" => Some(match woothee_name {
-            "misc crawler" | VALUE_UNKNOWN => UNNAMED_BOT,
-            name => name,
-        }),
-        "misc" => Some(product_token(agent).unwrap_or(woothee_name)),
-        _ if agent.len() < MIN_BROWSER_LEN => Some(UNNAMED_BOT),
-        // Browsers all start with `Mozilla/…` (old Opera: `Opera/…`) and describe their
-        // platform in parentheses; `SomeTool/1.0` that woothee cannot place is a client.
-        VALUE_UNKNOWN if !agent.starts_with("Mozilla/") && !agent.contains('(') => {
-            Some(product_token(agent).unwrap_or(UNNAMED_BOT))
+    let matches = PATTERNS.matches(bytes);
+    let first = matches.iter().next().map(entry)?;
+    match first {
+        Entry::Known(index) => bots::KNOWN_BOTS.get(index).map(|&(_, name)| name),
+        Entry::Client(_) if source == AgentSource::Caller => None,
+        Entry::Client(index) => bots::HTTP_CLIENTS.get(index).map(|&(_, name)| name),
+        Entry::Isbot(_) => {
+            let naming = matches.iter().any(|index| match entry(index) {
+                Entry::Isbot(i) => isbot_list::PATTERNS.get(i).is_some_and(|p| !p.shape),
+                _ => false,
+            });
+            (strict || naming).then(|| derived_name(agent, category, woothee_name, Some(&matches)))
         }
-        _ => None,
     }
+}
+
+/// A name for a bot no named entry matched.
+fn derived_name<'a>(
+    agent: &'a str,
+    category: &'a str,
+    woothee_name: &'a str,
+    matches: Option<&regex::bytes::SetMatches>,
+) -> &'a str {
+    generic_bot_token(agent)
+        .or(match (category, woothee_name) {
+            ("crawler", "misc crawler" | VALUE_UNKNOWN) => None,
+            ("crawler", name) => Some(name),
+            ("misc", name) => product_token(agent).or(Some(name)),
+            _ => None,
+        })
+        .or_else(|| compatible_token(agent))
+        .or_else(|| {
+            (agent.len() >= MIN_BROWSER_LEN)
+                .then(|| product_token(agent))
+                .flatten()
+        })
+        .or_else(|| matches.and_then(|matches| isbot_word(agent, matches)))
+        .unwrap_or(UNNAMED_BOT)
+}
+
+/// The product named first in a `(compatible; Name/1.0; …)` comment.
+fn compatible_token(agent: &str) -> Option<&str> {
+    let at = agent.find("compatible;")? + "compatible;".len();
+    let rest = agent.get(at..)?.trim_start();
+    let end = rest.find(['/', ';', ')', '(', '+']).unwrap_or(rest.len());
+    let name = rest.get(..end)?.trim();
+    let usable = name.len() >= 2
+        && !name.eq_ignore_ascii_case("mozilla")
+        && name.bytes().any(|b| b.is_ascii_alphabetic());
+    usable.then(|| shorten(name))
+}
+
+/// The word around the first naming isbot match that is not part of a URL
+/// (`… Foo-Monitor/2 …` → `Foo-Monitor`).
+fn isbot_word<'a>(agent: &'a str, matches: &regex::bytes::SetMatches) -> Option<&'a str> {
+    const URL_WORDS: &[&str] = &["http", "https", "www", "com"];
+    matches.iter().find_map(|index| {
+        let Entry::Isbot(i) = entry(index) else {
+            return None;
+        };
+        if isbot_list::PATTERNS.get(i).is_none_or(|p| p.shape) {
+            return None;
+        }
+        let found = ISBOT_REGEXES.get(i)?.as_ref()?.find(agent.as_bytes())?;
+        word_around(agent, found.start(), found.end())
+            .filter(|word| !URL_WORDS.iter().any(|url| word.eq_ignore_ascii_case(url)))
+    })
+}
+
+/// The word (ASCII letters, digits, `-`, `_`) around `start..end`, trimmed of `-`/`_`,
+/// cut to [`MAX_NAME_LEN`]; `None` when empty or not on character boundaries.
+fn word_around(agent: &str, start: usize, end: usize) -> Option<&str> {
+    let bytes = agent.as_bytes();
+    let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
+    let before = bytes
+        .get(..start)?
+        .iter()
+        .rev()
+        .take_while(|b| is_word(b))
+        .count();
+    let after = bytes.get(end..)?.iter().take_while(|b| is_word(b)).count();
+    let word = agent.get(start - before..end + after)?;
+    let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    (!word.is_empty()).then(|| shorten(word))
 }
 
 /// The first generic bot token and the word around it (`FooBot/1.0` → `FooBot`), skipping
@@ -188,20 +354,7 @@ fn generic_bot_token(agent: &str) -> Option<&str> {
                     .is_some_and(|before| before.eq_ignore_ascii_case(b"cu"));
             !cubot
         })
-        .map(|m| {
-            let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
-            let before = bytes[..m.start()]
-                .iter()
-                .rev()
-                .take_while(|b| is_word(b))
-                .count();
-            let after = bytes[m.end()..].iter().take_while(|b| is_word(b)).count();
-            let word = agent
-                .get(m.start() - before..m.end() + after)
-                .unwrap_or_default();
-            let word = word.trim_matches(['-', '_']);
-            shorten(if word.is_empty() { UNNAMED_BOT } else { word })
-        })
+        .map(|m| word_around(agent, m.start(), m.end()).unwrap_or(UNNAMED_BOT))
 }
 
 /// The product an agent starts with: `PHP/8.3` → `PHP`, `Jakarta Commons-HttpClient/3.1`
@@ -456,7 +609,10 @@ mod tests {
         ("Mozilla/5.0 (compatible; ExampleCrawler/0.3; +https://example.com)", None, "bot", "ExampleCrawler", "", Some("ExampleCrawler")),
         ("Mozilla/5.0 (compatible; Foo/1.0; +https://example.com/bot.html)", None, "bot", "bot", "", Some("bot")),
         ("SomeTool/1.0", None, "bot", "unknown", "", Some("unknown")),
-        ("SomeLongerInternalTool/1.0 build 7", None, "bot", "SomeLongerInternalTool", "", Some("SomeLongerInternalTool")),
+        ("SomeLongerInternalTool/1.0", None, "bot", "SomeLongerInternalTool", "", Some("SomeLongerInternalTool")),
+        // A product agent isbot does not flag is not a bot by its form alone any more
+        // (that rule also flagged Lynx, CFNetwork apps and Amiga browsers).
+        ("SomeLongerInternalTool/1.0 build 7", None, "other", "", "", None),
         ("Mozilla/5.0", Some("1920x1080"), "bot", "unknown", "", Some("unknown")),
         ("", None, "bot", "unknown", "", Some("unknown")),
         ("   ", Some("390x844"), "bot", "unknown", "", Some("unknown")),
@@ -607,16 +763,18 @@ mod tests {
     }
 
     #[test]
-    fn the_bot_list_compiles_and_names_each_bot_once() {
-        assert_eq!(KNOWN_BOTS.len(), bots::KNOWN_BOTS.len());
+    fn the_bot_lists_compile_and_name_each_bot_once() {
+        let named = bots::KNOWN_BOTS.len() + bots::HTTP_CLIENTS.len();
+        assert_eq!(PATTERNS.len(), named + isbot_list::PATTERNS.len());
         let mut patterns: Vec<&str> = bots::KNOWN_BOTS
             .iter()
+            .chain(bots::HTTP_CLIENTS)
             .map(|(pattern, _)| *pattern)
             .collect();
         patterns.sort_unstable();
         patterns.dedup();
-        assert_eq!(patterns.len(), bots::KNOWN_BOTS.len(), "duplicate pattern");
-        for (pattern, name) in bots::KNOWN_BOTS {
+        assert_eq!(patterns.len(), named, "duplicate pattern");
+        for (pattern, name) in bots::KNOWN_BOTS.iter().chain(bots::HTTP_CLIENTS) {
             assert!(!name.is_empty() && name.len() <= MAX_NAME_LEN, "{pattern}");
             // No pattern may match a plain current browser.
             assert!(
@@ -625,6 +783,215 @@ mod tests {
             );
         }
         assert!(!GENERIC_BOT.is_match(CHROME_LINUX));
+        assert!(!PATTERNS.is_match(CHROME_LINUX.as_bytes()));
+        // Every isbot pattern compiles on its own too (for naming).
+        for (pattern, regex) in isbot_list::PATTERNS.iter().zip(ISBOT_REGEXES.iter()) {
+            assert!(regex.is_some(), "{}", pattern.source);
+        }
+        assert_eq!(isbot_list::ISBOT_VERSION, "5.2.3");
+    }
+
+    /// The committed sample: every line's verdict from a visitor's own request.
+    #[test]
+    fn the_committed_sample_is_classified() {
+        let mut failures = Vec::new();
+        let mut counts = (0, 0);
+        for line in include_str!("user_agent/sample.txt").lines() {
+            let Some((want, agent)) = line.split_once('\t') else {
+                continue;
+            };
+            let want_bot = match want {
+                "bot" => true,
+                "human" => false,
+                _ => panic!("sample line {line:?}: expected `bot` or `human`"),
+            };
+            if want_bot {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+            let got = parse(agent, None);
+            if got.is_bot != want_bot {
+                failures.push(format!("{want} {agent:?} → {got:?}"));
+            }
+            if let Some(name) = &got.bot_name {
+                assert!(!name.is_empty() && name.len() <= MAX_NAME_LEN, "{agent:?}");
+            }
+        }
+        assert!(counts.0 >= 30 && counts.1 >= 25, "{counts:?}");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// The authenticated API: a reported agent is judged by the crawlers and tools it
+    /// names, not by its shape; the request's own agent of an HTTP client is the backend.
+    #[rustfmt::skip]
+    #[test]
+    fn authenticated_callers_are_judged_by_names_not_shapes() {
+        use AgentSource::{Caller, Reported, Visitor};
+        const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        // (agent, visitor's verdict, reported verdict, caller verdict): Some(name) for a bot.
+        type SourceCase = (&'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>);
+        let cases: &[SourceCase] = &[
+            // The API document's own example agent, truncated.
+            ("Mozilla/5.0...", Some("unknown"), None, None),
+            ("Mozilla/5.0", Some("unknown"), None, None),
+            ("", Some("unknown"), None, None),
+            ("-", Some("unknown"), None, None),
+            // HTTP libraries: tools in a body, the backend itself as the request's agent.
+            ("python-requests/2.32.3", Some("python-requests"), Some("python-requests"), None),
+            ("curl/8.5.0", Some("curl"), Some("curl"), None),
+            ("Go-http-client/1.1", Some("Go-http-client"), Some("Go-http-client"), None),
+            ("okhttp/4.12.0", Some("okhttp"), Some("okhttp"), None),
+            ("axios/1.7.7", Some("axios"), Some("axios"), None),
+            ("node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", Some("node-fetch"), Some("node-fetch"), None),
+            ("Python/3.11 aiohttp/3.9.5", Some("aiohttp"), Some("aiohttp"), None),
+            ("PostmanRuntime/7.42.0", Some("PostmanRuntime"), Some("PostmanRuntime"), None),
+            // Known crawlers are bots wherever they come from.
+            (GOOGLEBOT, Some("Googlebot"), Some("Googlebot"), Some("Googlebot")),
+            ("Twitterbot/1.0", Some("Twitterbot"), Some("Twitterbot"), Some("Twitterbot")),
+            ("Scrapy/2.11.2 (+https://scrapy.org)", Some("Scrapy"), Some("Scrapy"), Some("Scrapy")),
+            ("Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)", Some("CensysInspect"), Some("CensysInspect"), Some("CensysInspect")),
+            ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; like FeedFetcher-Google)", Some("FeedFetcher-Google"), Some("FeedFetcher-Google"), Some("FeedFetcher-Google")),
+            // A crawler that embeds an HTTP library is still the crawler.
+            ("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", Some("LinkedInBot"), Some("LinkedInBot"), Some("LinkedInBot")),
+            // Only its shape flags an unknown product: a bot from a visitor, not reported.
+            ("SomeLongerInternalTool/1.0", Some("SomeLongerInternalTool"), None, None),
+            ("SomeTool/2.0.1", Some("unknown"), None, None),
+            // A monitor the hand-kept list names is a bot wherever it comes from.
+            ("Uptime-Kuma/1.23.0", Some("Uptime Kuma"), Some("Uptime Kuma"), Some("Uptime Kuma")),
+            // Browsers are humans everywhere.
+            (CHROME_LINUX, None, None, None),
+        ];
+        for &(agent, visitor, reported, caller) in cases {
+            for (source, want) in [(Visitor, visitor), (Reported, reported), (Caller, caller)] {
+                let got = parse_from(agent, Some("1920x1080"), source);
+                assert_eq!(got.bot_name.as_deref(), want, "{agent:?} as {source:?}: {got:?}");
+                assert_eq!(got.is_bot, want.is_some(), "{agent:?} as {source:?}");
+                assert_eq!(got.device == "bot", want.is_some(), "{agent:?} as {source:?}");
+            }
+        }
+        // The document's example as a human: its screen still gives the device.
+        let doc = parse_from("Mozilla/5.0...", Some("1920x1080"), Reported);
+        assert_eq!((doc.device.as_str(), doc.is_bot), ("desktop", false));
+        assert_eq!(parse_from("", Some("390x844"), Caller).device, "mobile");
+    }
+
+    /// HTTP clients rank after every named bot (crawlers embed them), and Rust's `(?i)`
+    /// negated classes exclude both cases, as JavaScript's do (the lookaround rewrites in
+    /// `isbot_list.rs` rely on it).
+    #[test]
+    fn the_translated_isbot_patterns_keep_their_meaning() {
+        let set = |pattern: &str| {
+            RegexSetBuilder::new([pattern])
+                .case_insensitive(true)
+                .unicode(false)
+                .build()
+                .expect("compiles")
+        };
+        let find = |source: &str| {
+            isbot_list::PATTERNS
+                .iter()
+                .find(|p| p.source == source)
+                .map(|p| set(p.regex))
+                .unwrap_or_else(|| panic!("isbot has no pattern {source:?}"))
+        };
+        // (?<!lib)http
+        let http = find("(?<!lib)http");
+        for (agent, hit) in [
+            ("Go-http-client/1.1", true),
+            ("http", true),
+            ("xhttp", true),
+            ("libhttp", false),
+            ("LIBHTTP", false),
+            ("ibhttp", true),
+            ("lib http", true),
+            ("libhttp libhttp http", true),
+        ] {
+            assert_eq!(http.is_match(agent.as_bytes()), hit, "{agent:?}");
+        }
+        // (?<! cu)bots?(?:\b|_)
+        let bot = find("(?<! cu)bots?(?:\\b|_)");
+        for (agent, hit) in [
+            ("Googlebot/2.1", true),
+            ("bot", true),
+            ("x CUBOT_X30", false),
+            ("x cubots", false),
+            ("xcubot", true),
+            ("CUBOT_X30", true),
+            ("x cubot robot", true),
+            ("robotic", false),
+        ] {
+            assert_eq!(bot.is_match(agent.as_bytes()), hit, "{agent:?}");
+        }
+        // (?<! channel/|google/)google(?!(?:wv|app|/google| pixel))
+        let google = find("(?<! channel/|google/)google(?!(?:wv|app|/google| pixel))");
+        for (agent, hit) in [
+            ("Google-InspectionTool/1.0", true),
+            ("google", true),
+            ("GoogleWV", false),
+            ("GoogleApp/1", false),
+            ("Google/google", false),
+            ("Google Pixel 8", false),
+            ("Google Pix", true),
+            ("x channel/google", false),
+            ("x channel/googlebot", false),
+            ("xchannel/google", true),
+            ("google/google", false),
+            ("google/googlex", false),
+            ("GoogleWV google", true),
+        ] {
+            assert_eq!(google.is_match(agent.as_bytes()), hit, "{agent:?}");
+        }
+        // (?:^|[^g])news(?!sapphire), `[^g]` excluding `G` under case-insensitivity.
+        let news = find("(?:^|[^g])news(?!sapphire)");
+        for (agent, hit) in [
+            ("NewsBlur/1.0", true),
+            ("x news", true),
+            ("Gnews", false),
+            ("gNEWS", false),
+            ("newssapphire", false),
+            ("NewsSapphireX", false),
+            ("newssapp", true),
+        ] {
+            assert_eq!(news.is_match(agent.as_bytes()), hit, "{agent:?}");
+        }
+        // java(?!;), amended: Motorola's `; java)` platform token is no Java client.
+        let java = find("java(?!;)");
+        for (agent, hit) in [
+            ("Java/17.0.2", true),
+            ("java", true),
+            (
+                "Mozilla/5.0 (Linux; Android 11; moto g20; java) AppleWebKit",
+                false,
+            ),
+            ("Mozilla/5.0 (Java; x)", false),
+        ] {
+            assert_eq!(java.is_match(agent.as_bytes()), hit, "{agent:?}");
+        }
+        // sogou, amended: the Sogou mobile browser is a browser, its spiders are not.
+        let sogou = find("sogou");
+        for (agent, hit) in [
+            (
+                "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
+                true,
+            ),
+            ("sogou", true),
+            (
+                "Mozilla/5.0 (Linux; Android 10; SogouMobileBrowser) SogouMSE,SogouMobileBrowser/5.37.0",
+                false,
+            ),
+            ("SogouMobile", true),
+        ] {
+            assert_eq!(sogou.is_match(agent.as_bytes()), hit, "{agent:?}");
+        }
+        // `[\w\d-.]` keeps its literal `-` and `.`.
+        let compatible = find(
+            "^mozilla/\\d\\.\\d\\s\\((?:compatible;)?(?:\\s?[\\w\\d-.]+[\\s/]\\d+\\.\\d+)?\\)$",
+        );
+        assert!(compatible.is_match(b"Mozilla/5.0 (compatible; Foo-Bar.io/1.0)"));
+        assert!(!compatible.is_match(b"Mozilla/5.0 (compatible; Foo+Bar/1.0)"));
+        // Named HTTP clients come after every named bot in priority.
+        assert!(matches!(entry(bots::KNOWN_BOTS.len()), Entry::Client(0)));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use super::id;
 use super::model::Event;
 use super::validate::EventInput;
-use crate::enrich::{geo::GeoIp, ip, user_agent};
+use crate::enrich::user_agent::{self, AgentSource};
+use crate::enrich::{geo::GeoIp, ip};
 use crate::error::ApiError;
 use crate::model::Site;
 use crate::state::AppState;
@@ -16,8 +17,9 @@ use crate::state::AppState;
 /// The longest an event waits for a GeoIP database that is still loading.
 const GEOIP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Builds the stored event: enrichment looks at the full address, the stored address is
-/// anonymized unless `store_full_ip`.
+/// Builds the stored event from a visitor's own request (the beacon's strict bot rules):
+/// enrichment looks at the full address, the stored address is anonymized unless
+/// `store_full_ip`.
 pub fn enrich(
     input: EventInput,
     site: &Site,
@@ -26,7 +28,28 @@ pub fn enrich(
     store_full_ip: bool,
     at: DateTime<Utc>,
 ) -> Event {
-    let agent = user_agent::parse(&input.user_agent, Some(&input.screen));
+    enrich_as(
+        input,
+        AgentSource::Visitor,
+        site,
+        client_ip,
+        geo,
+        store_full_ip,
+        at,
+    )
+}
+
+/// [`enrich`], with the user agent judged by where it comes from.
+pub fn enrich_as(
+    input: EventInput,
+    source: AgentSource,
+    site: &Site,
+    client_ip: Option<IpAddr>,
+    geo: &GeoIp,
+    store_full_ip: bool,
+    at: DateTime<Utc>,
+) -> Event {
+    let agent = user_agent::parse_from(&input.user_agent, Some(&input.screen), source);
     let location = client_ip.map(|addr| geo.lookup(addr)).unwrap_or_default();
     let stored_ip = client_ip
         .map(|addr| {
@@ -64,19 +87,31 @@ pub fn enrich(
     }
 }
 
-/// Enriches and stores one validated event for `site`.
+/// Enriches and stores one validated event for `site`, from a visitor's own request.
 pub async fn ingest(
     state: &AppState,
     site: &Site,
     input: EventInput,
     client_ip: Option<IpAddr>,
 ) -> Result<Event, ApiError> {
+    ingest_as(state, site, input, AgentSource::Visitor, client_ip).await
+}
+
+/// [`ingest`], with the user agent judged by where it comes from.
+pub async fn ingest_as(
+    state: &AppState,
+    site: &Site,
+    input: EventInput,
+    source: AgentSource,
+    client_ip: Option<IpAddr>,
+) -> Result<Event, ApiError> {
     // The first events of a container wait (briefly) for the GeoIP load started at init,
     // instead of being stored without a location; later calls return at once.
     state.geo.ready(GEOIP_WAIT).await;
     let at = Utc::now();
-    let mut event = enrich(
+    let mut event = enrich_as(
         input,
+        source,
         site,
         client_ip,
         &state.geo,

@@ -9,6 +9,7 @@ use super::id;
 use super::model::{EventView, ListedEvent};
 use super::validate::{EventInput, MAX_USER_AGENT, truncate};
 use crate::enrich::ip::parse_client_ip;
+use crate::enrich::user_agent::AgentSource;
 use crate::error::ApiError;
 use crate::model::User;
 use crate::state::AppState;
@@ -31,7 +32,8 @@ pub struct CreateEvent {
     pub url: String,
     #[serde(default)]
     pub referrer: Option<String>,
-    /// Taken from the `User-Agent` header when absent.
+    /// Taken from the `User-Agent` header when absent or blank (then an HTTP library's
+    /// agent does not make the event a bot).
     #[serde(default)]
     pub user_agent: Option<String>,
     #[serde(default)]
@@ -61,22 +63,29 @@ pub async fn create(
         ),
         None => caller.ip,
     };
+    // The caller is the site's own backend. An agent in the body is its visitor's, as
+    // reported (maybe truncated); without one, the request's agent is stored for display
+    // and judged as the backend's HTTP client.
+    let (user_agent, source) = match req.user_agent.filter(|agent| !agent.trim().is_empty()) {
+        Some(agent) => (agent, AgentSource::Reported),
+        None => (
+            truncate(&caller.user_agent, MAX_USER_AGENT),
+            AgentSource::Caller,
+        ),
+    };
     let input = EventInput {
         session_id: req.session_id,
         user_id: req.user_id.unwrap_or_default(),
         url: req.url,
         referrer: req.referrer.unwrap_or_default(),
-        user_agent: match req.user_agent {
-            Some(agent) => agent,
-            None => truncate(&caller.user_agent, MAX_USER_AGENT),
-        },
+        user_agent,
         screen: req.screen.unwrap_or_default(),
         event_type: req.event_type,
         event_value: req.event_value.unwrap_or_default(),
     }
     .validate()?;
     let site = crate::sites::service::owned(state, user, req.site_id).await?;
-    let event = super::ingest::ingest(state, &site, input, ip).await?;
+    let event = super::ingest::ingest_as(state, &site, input, source, ip).await?;
     Ok(EventView::from(event))
 }
 

@@ -1,6 +1,9 @@
-//! Known automated clients: `(pattern, name)` pairs. The patterns are regex fragments,
-//! matched case-insensitively anywhere in the user agent (`^` anchors at its start), all
-//! compiled once into one `RegexSet`. The name is the stable spelling events are ranked under.
+//! Named automated clients: `(pattern, name)` pairs. The patterns are regex fragments,
+//! matched case-insensitively anywhere in the user agent (`^` anchors at its start),
+//! compiled once into one `RegexSet` with isbot's list (`isbot_list.rs`, generated), which
+//! decides most verdicts. These lists give the stable names events are ranked under, and
+//! [`HTTP_CLIENTS`] tells the site's own backend (an authenticated caller's HTTP library)
+//! from a bot.
 //!
 //! Order matters: when several patterns match, the first one in this list names the bot,
 //! so specific names come before the tools they embed (`LinkedInBot … Apache-HttpClient`,
@@ -136,13 +139,27 @@ pub(super) const KNOWN_BOTS: &[(&str, &str)] = &[
     ("selenium", "Selenium"),
     ("cypress/", "Cypress"),
     ("(?-u:\\b)jsdom/", "jsdom"),
-    // Command-line tools and HTTP libraries (last: bots above embed some of them).
+    // Scrapers and scanners.
+    ("scrapy", "Scrapy"),
+    ("^wordpress", "WordPress"),
+    ("httrack", "HTTrack"),
+    ("apache-nutch|^nutch", "Nutch"),
+    ("zgrab", "zgrab"),
+    ("nmap scripting engine", "Nmap"),
+    ("masscan", "masscan"),
+];
+
+/// HTTP libraries and command-line clients: `(case-insensitive pattern, stable name)`,
+/// after every entry of [`KNOWN_BOTS`] in priority (bots embed some of them:
+/// `LinkedInBot … Apache-HttpClient`). From the public beacon they are bots. As the
+/// request's own agent of an authenticated `POST /api/events`, they are the site's
+/// backend calling, not a visitor, and do not make the event a bot.
+pub(super) const HTTP_CLIENTS: &[(&str, &str)] = &[
     ("(?-u:\\b)curl(?-u:\\b)|libcurl", "curl"),
     ("(?-u:\\b)wget(?-u:\\b)", "Wget"),
     ("httpie", "HTTPie"),
     ("postmanruntime", "PostmanRuntime"),
     ("^insomnia", "insomnia"),
-    ("scrapy", "Scrapy"),
     ("python-requests", "python-requests"),
     ("python-urllib3", "urllib3"),
     ("python-urllib", "python-urllib"),
@@ -166,14 +183,18 @@ pub(super) const KNOWN_BOTS: &[(&str, &str)] = &[
     ("^ruby", "Ruby"),
     ("guzzle", "Guzzle"),
     ("^php", "PHP"),
-    ("^wordpress", "WordPress"),
     ("^dart[/ ]|dart:io", "Dart"),
     ("^reqwest", "reqwest"),
     ("windowspowershell|^powershell", "PowerShell"),
     ("winhttp", "WinHTTP"),
-    ("httrack", "HTTrack"),
-    ("apache-nutch|^nutch", "Nutch"),
-    ("zgrab", "zgrab"),
-    ("nmap scripting engine", "Nmap"),
-    ("masscan", "masscan"),
+    ("restsharp", "RestSharp"),
+    ("superagent", "superagent"),
+    ("^ky/", "ky"),
+    ("^hyper/", "hyper"),
+    (
+        "^httpclient/|^\\.net/|system\\.net\\.http",
+        ".NET HttpClient",
+    ),
+    ("^ktor-client", "Ktor"),
+    ("^alamofire", "Alamofire"),
 ];
