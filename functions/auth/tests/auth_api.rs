@@ -459,7 +459,9 @@ async fn twenty_concurrent_registrations_of_one_address_make_one_account() {
 async fn repeated_failed_logins_are_limited_until_the_window_passes() {
     let app = TestApp::with_config(pingoo_auth::router, |config| {
         config.login_limit.max_failures = 3;
-        config.login_limit.window = Duration::from_secs(2);
+        // Long enough that three argon2 checks on a loaded machine stay inside it (a 2 s
+        // window flaked under a parallel suite); an injected clock would be better still.
+        config.login_limit.window = Duration::from_secs(8);
     })
     .await;
     register(&app, "ada@example.com", "password123").await;
@@ -487,7 +489,7 @@ async fn repeated_failed_logins_are_limited_until_the_window_passes() {
     );
 
     // Once the window has passed, the right password works again.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
         let (status, _) = login(&app, "ada@example.com", "password123").await;
         if status == StatusCode::OK {
@@ -496,7 +498,7 @@ async fn repeated_failed_logins_are_limited_until_the_window_passes() {
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert!(
             tokio::time::Instant::now() < deadline,
-            "still limited after 10 s"
+            "still limited after 40 s"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
