@@ -16,7 +16,7 @@ use crate::model::{Site, User};
 use crate::state::AppState;
 use crate::stats::query::{self, DayFigures, avg_duration, bounce_rate};
 use crate::stats::rankings;
-use crate::stats::service::{period, ranking_of};
+use crate::stats::service::{Period, ranking_of};
 use crate::store::{EventFilter, EventRange};
 
 /// Raw events per answer of `kind=events`.
@@ -171,12 +171,7 @@ pub async fn export(
     };
     let site = crate::sites::service::owned(state, user, site_id).await?;
     let tz = crate::time::site_tz(&site.timezone);
-    let (from, to) = period(
-        q.date.as_deref(),
-        q.start_date.as_deref(),
-        q.end_date.as_deref(),
-        tz,
-    )?;
+    let (from, to) = q.period_in(tz)?;
     let name = match stat {
         Some(stat) => format!("{kind}-{}", stat.as_str()),
         None => kind.to_owned(),

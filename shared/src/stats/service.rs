@@ -124,6 +124,37 @@ pub fn period(
     Ok((from, to))
 }
 
+/// A request that names its days by `date`, or by `start_date`/`end_date`.
+pub trait Period {
+    fn days(&self) -> [Option<&str>; 3];
+
+    /// Its days in the site's time zone (see [`period`]).
+    fn period_in(&self, tz: Tz) -> Result<(NaiveDate, NaiveDate), ApiError> {
+        let [date, start, end] = self.days();
+        period(date, start, end, tz)
+    }
+}
+
+macro_rules! periods_of {
+    ($($query:ty),*) => {$(
+        impl Period for $query {
+            fn days(&self) -> [Option<&str>; 3] {
+                [
+                    self.date.as_deref(),
+                    self.start_date.as_deref(),
+                    self.end_date.as_deref(),
+                ]
+            }
+        }
+    )*};
+}
+periods_of!(
+    StatsQuery,
+    SummaryQuery,
+    BreakdownQuery,
+    crate::export::ExportQuery
+);
+
 fn page_size(raw: Option<usize>, field: &str, default: usize) -> Result<usize, ApiError> {
     match raw {
         None => Ok(default),
@@ -204,6 +235,27 @@ pub fn ranking_of(stat_type: Option<&str>, event_type: Option<&str>) -> Result<S
     }
 }
 
+/// A ranking request's parameters that do not depend on the site: checked before the
+/// site is, so bad input is a 400 whoever asks.
+struct RankingParams {
+    stat: StatType,
+    page: usize,
+    size: usize,
+}
+
+impl StatsQuery {
+    fn checked(&self) -> Result<RankingParams, ApiError> {
+        let stat = ranking_of(self.stat_type.as_deref(), self.event_type.as_deref())?;
+        let page = match self.page {
+            None => 1,
+            Some(0) => return Err(ApiError::bad_request("page must be at least 1")),
+            Some(p) => p,
+        };
+        let size = page_size(self.page_size, "page_size", PAGE_SIZE)?;
+        Ok(RankingParams { stat, page, size })
+    }
+}
+
 /// `GET /api/events/:site_id/stats`.
 pub async fn stats(
     state: &AppState,
@@ -211,58 +263,45 @@ pub async fn stats(
     site_id: u64,
     q: StatsQuery,
 ) -> Result<Ranking, ApiError> {
-    let stat = ranking_of(q.stat_type.as_deref(), q.event_type.as_deref())?;
-    let page = match q.page {
-        None => 1,
-        Some(0) => return Err(ApiError::bad_request("page must be at least 1")),
-        Some(p) => p,
-    };
-    let size = page_size(q.page_size, "page_size", PAGE_SIZE)?;
+    let params = q.checked()?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
-    stats_of(state, &site, stat, page, size, q).await
+    stats_of(state, &site, params, &q).await
 }
 
 /// [`stats`] of a site already checked (by its owner or a share).
 pub async fn stats_for(state: &AppState, site: &Site, q: StatsQuery) -> Result<Ranking, ApiError> {
-    let stat = ranking_of(q.stat_type.as_deref(), q.event_type.as_deref())?;
-    let page = match q.page {
-        None => 1,
-        Some(0) => return Err(ApiError::bad_request("page must be at least 1")),
-        Some(p) => p,
-    };
-    let size = page_size(q.page_size, "page_size", PAGE_SIZE)?;
-    stats_of(state, site, stat, page, size, q).await
+    stats_of(state, site, q.checked()?, &q).await
 }
 
 async fn stats_of(
     state: &AppState,
     site: &Site,
-    stat: StatType,
-    page: usize,
-    size: usize,
-    q: StatsQuery,
+    p: RankingParams,
+    q: &StatsQuery,
 ) -> Result<Ranking, ApiError> {
-    let site_id = site.id;
-    let tz = crate::time::site_tz(&site.timezone);
-    let (from, to) = period(
-        q.date.as_deref(),
-        q.start_date.as_deref(),
-        q.end_date.as_deref(),
-        tz,
-    )?;
+    let (from, to) = q.period_in(crate::time::site_tz(&site.timezone))?;
     let (ranking, cost) = rankings::ranking_range(
         &state.db,
         site.id,
         site.generation,
         from,
         to,
-        stat,
-        page,
-        size,
+        p.stat,
+        p.page,
+        p.size,
     )
     .await?;
-    tracing::debug!(site_id, read_units = cost.units, "stats read");
+    tracing::debug!(site_id = site.id, read_units = cost.units, "stats read");
     Ok(ranking)
+}
+
+impl BreakdownQuery {
+    fn checked(&self) -> Result<(Vec<StatType>, usize), ApiError> {
+        Ok((
+            stat_types(self.stat_types.as_deref())?,
+            page_size(self.limit, "limit", PAGE_SIZE)?,
+        ))
+    }
 }
 
 /// `GET /api/events/:site_id/breakdown`.
@@ -272,10 +311,9 @@ pub async fn breakdown(
     site_id: u64,
     q: BreakdownQuery,
 ) -> Result<Breakdown, ApiError> {
-    stat_types(q.stat_types.as_deref())?;
-    page_size(q.limit, "limit", PAGE_SIZE)?;
+    let params = q.checked()?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
-    breakdown_for(state, &site, q).await
+    breakdown_of(state, &site, params, &q).await
 }
 
 /// [`breakdown`] of a site already checked (by its owner or a share).
@@ -284,19 +322,19 @@ pub async fn breakdown_for(
     site: &Site,
     q: BreakdownQuery,
 ) -> Result<Breakdown, ApiError> {
-    let site_id = site.id;
-    let types = stat_types(q.stat_types.as_deref())?;
-    let limit = page_size(q.limit, "limit", PAGE_SIZE)?;
-    let tz = crate::time::site_tz(&site.timezone);
-    let (from, to) = period(
-        q.date.as_deref(),
-        q.start_date.as_deref(),
-        q.end_date.as_deref(),
-        tz,
-    )?;
+    breakdown_of(state, site, q.checked()?, &q).await
+}
+
+async fn breakdown_of(
+    state: &AppState,
+    site: &Site,
+    (types, limit): (Vec<StatType>, usize),
+    q: &BreakdownQuery,
+) -> Result<Breakdown, ApiError> {
+    let (from, to) = q.period_in(crate::time::site_tz(&site.timezone))?;
     let (out, cost) =
         rankings::breakdown(&state.db, site.id, site.generation, from, to, &types, limit).await?;
-    tracing::debug!(site_id, read_units = cost.units, "breakdown read");
+    tracing::debug!(site_id = site.id, read_units = cost.units, "breakdown read");
     Ok(out)
 }
 
@@ -322,9 +360,8 @@ pub async fn realtime_for(
     site: &Site,
     now: chrono::DateTime<Utc>,
 ) -> Result<super::realtime::Realtime, ApiError> {
-    let site_id = site.id;
     let (out, cost) = super::realtime::realtime(&state.db, site.id, site.generation, now).await?;
-    tracing::debug!(site_id, read_units = cost.units, "realtime read");
+    tracing::debug!(site_id = site.id, read_units = cost.units, "realtime read");
     Ok(out)
 }
 
@@ -335,9 +372,9 @@ pub async fn summary(
     site_id: u64,
     q: SummaryQuery,
 ) -> Result<Summary, ApiError> {
-    Compare::parse(q.compare.as_deref())?;
+    let compare = Compare::parse(q.compare.as_deref())?;
     let site = crate::sites::service::owned(state, user, site_id).await?;
-    summary_for(state, &site, q).await
+    summary_of(state, &site, compare, &q).await
 }
 
 /// [`summary`] of a site already checked (by its owner or a share).
@@ -346,15 +383,16 @@ pub async fn summary_for(
     site: &Site,
     q: SummaryQuery,
 ) -> Result<Summary, ApiError> {
-    let site_id = site.id;
-    let compare = Compare::parse(q.compare.as_deref())?;
-    let tz = crate::time::site_tz(&site.timezone);
-    let (from, to) = period(
-        q.date.as_deref(),
-        q.start_date.as_deref(),
-        q.end_date.as_deref(),
-        tz,
-    )?;
+    summary_of(state, site, Compare::parse(q.compare.as_deref())?, &q).await
+}
+
+async fn summary_of(
+    state: &AppState,
+    site: &Site,
+    compare: Option<Compare>,
+    q: &SummaryQuery,
+) -> Result<Summary, ApiError> {
+    let (from, to) = q.period_in(crate::time::site_tz(&site.timezone))?;
     let current = query::summary(&state.db, site.id, site.generation, from, to);
     let (summary, cost) = match compare {
         None => current.await?,
@@ -368,7 +406,7 @@ pub async fn summary_for(
             (summary, cost)
         }
     };
-    tracing::debug!(site_id, read_units = cost.units, "summary read");
+    tracing::debug!(site_id = site.id, read_units = cost.units, "summary read");
     Ok(summary)
 }
 
