@@ -156,12 +156,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ShareAccess {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::NotFound("share not found".into()))?;
-        let bearer = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|v| v.trim().to_owned());
+        // A header that is no bearer token unlocks nothing: the read then answers as a
+        // locked share does.
+        let bearer = pingoo::http::extract::bearer(parts)
+            .ok()
+            .flatten()
+            .map(str::to_owned);
         Ok(ShareAccess { token, bearer })
     }
 }

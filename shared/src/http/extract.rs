@@ -177,6 +177,27 @@ impl FromRequestParts<AppState> for IngestAccess {
     }
 }
 
+/// The token of `Authorization: Bearer <token>` (`None` when the header is absent or
+/// blank); a header of another form is a 401.
+pub fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(header) = parts.headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken("authorization header is not valid text".into()))?
+        .trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
+        _ => Err(ApiError::InvalidToken(
+            "expected `Authorization: Bearer <token>`".into(),
+        )),
+    }
+}
+
 /// The one place a caller is authenticated: the bearer token is a JWT, or an API key
 /// (`pgo_…`) checked against `access`. A bad JWT and an unknown or revoked key both
 /// answer 401 `{"error": "Invalid token: …"}`; a valid key outside its scope 403.
@@ -185,25 +206,7 @@ pub async fn authenticate(
     state: &AppState,
     access: Access,
 ) -> Result<User, ApiError> {
-    let header = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or(ApiError::MissingAuthorization)?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::InvalidToken("authorization header is not valid text".into()))?
-        .trim();
-    if value.is_empty() {
-        return Err(ApiError::MissingAuthorization);
-    }
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => {
-            return Err(ApiError::InvalidToken(
-                "expected `Authorization: Bearer <token>`".into(),
-            ));
-        }
-    };
+    let token = bearer(parts)?.ok_or(ApiError::MissingAuthorization)?;
     if keys::is_api_key(token) {
         let (key, user) = keys::authenticate(state, token).await?;
         match access {
