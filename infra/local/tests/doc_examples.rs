@@ -8,10 +8,12 @@
 //! `python-requests/…` agent is used. The caller holds a token, so it is the site's own
 //! backend: neither makes the event a bot.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use pingoo_stack::testkit::{TestApp, Visitor};
+use pingoo_stack::testkit::Visitor;
 use serde_json::Value;
 
 /// The document's request example (`请求示例` under `创建事件`), verbatim.
@@ -42,34 +44,16 @@ const PYTHON_EXAMPLE: &str = r#"{
 const PYTHON_REQUESTS: &str = "python-requests/2.32.3";
 
 struct Stack {
-    app: TestApp,
-    poller: tokio::task::JoinHandle<()>,
+    app: support::Streaming,
     token: String,
     site: u64,
 }
 
-impl Drop for Stack {
-    fn drop(&mut self) {
-        self.poller.abort();
-    }
-}
-
 async fn stack() -> Stack {
-    let app = TestApp::new(pingoo_local::app).await;
-    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
-    let checkpoints =
-        std::env::temp_dir().join(format!("pingoo-doc-{}.json", pingoo::ids::tracking_id()));
-    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
-        .await
-        .expect("the local stream poller starts");
+    let app = support::streaming().await;
     let (token, _) = app.user("owner@example.com").await;
     let site = app.site(&token, "https://example.com").await.id;
-    Stack {
-        app,
-        poller,
-        token,
-        site,
-    }
+    Stack { app, token, site }
 }
 
 /// Posts the example with the created site's id and returns the stored event.

@@ -35,13 +35,7 @@ fn parse(reply: &Reply) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn every_kind_parses_back_to_what_the_json_endpoints_say() {
-    let app = TestApp::new(pingoo_local::app).await;
-    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
-    let checkpoints =
-        std::env::temp_dir().join(format!("pingoo-export-{}.json", pingoo::ids::tracking_id()));
-    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
-        .await
-        .unwrap();
+    let app = support::streaming().await;
     let (token, _) = app.user("owner@example.com").await;
     let site = app.site(&token, "https://example.com").await;
     let mut events: Vec<Event> = Vec::new();
@@ -219,5 +213,4 @@ async fn every_kind_parses_back_to_what_the_json_endpoints_say() {
     get(&app, &other, &format!("/api/events/{id}/export"))
         .await
         .expect_error(StatusCode::FORBIDDEN);
-    poller.abort();
 }

@@ -29,13 +29,7 @@ async fn call(
 
 #[tokio::test]
 async fn a_share_shows_one_sites_figures_to_anyone_until_it_is_revoked_or_expires() {
-    let app = TestApp::new(pingoo_local::app).await;
-    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
-    let checkpoints =
-        std::env::temp_dir().join(format!("pingoo-shares-{}.json", pingoo::ids::tracking_id()));
-    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
-        .await
-        .unwrap();
+    let app = support::streaming().await;
     let (owner, _) = app.user("owner@example.com").await;
     let site = app.site(&owner, "https://example.com").await;
     let other_site = app.site(&owner, "https://other.example").await;
@@ -270,7 +264,6 @@ async fn a_share_shows_one_sites_figures_to_anyone_until_it_is_revoked_or_expire
         .expect_error(StatusCode::BAD_REQUEST);
         assert!(msg.contains(field), "{msg}");
     }
-    poller.abort();
 }
 
 #[tokio::test]

@@ -20,15 +20,7 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
 
 #[tokio::test]
 async fn the_site_list_carries_each_sites_week_and_usage_counts_the_month() {
-    let app = TestApp::new(pingoo_local::app).await;
-    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
-    let checkpoints = std::env::temp_dir().join(format!(
-        "pingoo-figures-{}.json",
-        pingoo::ids::tracking_id()
-    ));
-    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
-        .await
-        .unwrap();
+    let app = support::streaming().await;
     let (token, _) = app.user("owner@example.com").await;
     let busy = app.site(&token, "https://busy.example").await;
     let quiet = app.site(&token, "https://quiet.example").await;
@@ -155,5 +147,4 @@ async fn the_site_list_carries_each_sites_week_and_usage_counts_the_month() {
     )
     .await
     .expect_error(StatusCode::FORBIDDEN);
-    poller.abort();
 }

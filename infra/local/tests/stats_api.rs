@@ -2,37 +2,26 @@
 //! Local's stream and the local poller into the aggregator, figures out through
 //! `/api/events/:site_id/summary` and `/stats`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use pingoo_stack::testkit::{Reply, TestApp, Visitor};
+use pingoo_stack::testkit::{Reply, Visitor};
 use serde_json::{Value, json};
 
 const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
 struct Stack {
-    app: TestApp,
-    poller: tokio::task::JoinHandle<()>,
+    app: support::Streaming,
     token: String,
 }
 
-impl Drop for Stack {
-    fn drop(&mut self) {
-        self.poller.abort();
-    }
-}
-
 async fn stack() -> Stack {
-    let app = TestApp::new(pingoo_local::app).await;
-    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
-    let checkpoints =
-        std::env::temp_dir().join(format!("pingoo-agg-{}.json", pingoo::ids::tracking_id()));
-    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
-        .await
-        .unwrap();
+    let app = support::streaming().await;
     let (token, _) = app.user("owner@example.com").await;
-    Stack { app, poller, token }
+    Stack { app, token }
 }
 
 async fn post(s: &Stack, body: Value) {

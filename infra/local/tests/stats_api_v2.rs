@@ -9,32 +9,19 @@ use std::time::{Duration, Instant};
 use axum::http::{Method, StatusCode};
 use pingoo::events::Event;
 use pingoo::model::Site;
-use pingoo_stack::testkit::{Reply, TestApp, Visitor};
+use pingoo_stack::testkit::{Reply, Visitor};
 use serde_json::{Value, json};
 use support::{at, day, event, put};
 
 struct Stack {
-    app: TestApp,
-    poller: tokio::task::JoinHandle<()>,
+    app: support::Streaming,
     token: String,
 }
 
-impl Drop for Stack {
-    fn drop(&mut self) {
-        self.poller.abort();
-    }
-}
-
 async fn stack() -> Stack {
-    let app = TestApp::new(pingoo_local::app).await;
-    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
-    let checkpoints =
-        std::env::temp_dir().join(format!("pingoo-v2-{}.json", pingoo::ids::tracking_id()));
-    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
-        .await
-        .unwrap();
+    let app = support::streaming().await;
     let (token, _) = app.user("owner@example.com").await;
-    Stack { app, poller, token }
+    Stack { app, token }
 }
 
 async fn get(s: &Stack, path: &str) -> Reply {

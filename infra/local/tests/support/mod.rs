@@ -212,3 +212,34 @@ pub async fn day_figures(w: &World, d: NaiveDate) -> query::Summary {
         .unwrap()
         .0
 }
+
+/// The local app with the aggregator following the events stream, as `scripts/dev` runs
+/// it. It derefs to the app; the poller stops when this is dropped.
+pub struct Streaming {
+    pub app: TestApp,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        self.poller.abort();
+    }
+}
+
+impl std::ops::Deref for Streaming {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+pub async fn streaming() -> Streaming {
+    let app = TestApp::new(pingoo_local::app).await;
+    let sdk = pingoo::aws::sdk_config(&app.state.config).await;
+    let checkpoints =
+        std::env::temp_dir().join(format!("pingoo-agg-{}.json", pingoo::ids::tracking_id()));
+    let poller = pingoo_local::start_aggregator(&sdk, &app.state, checkpoints)
+        .await
+        .expect("the local stream poller starts");
+    Streaming { app, poller }
+}
