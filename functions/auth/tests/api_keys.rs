@@ -1,40 +1,13 @@
 //! API keys (`/api/auth/keys`, `Authorization: Bearer pgo_…`) over HTTP against DynamoDB
 //! Local, with the auth, sites and events routes merged as the local runner does.
 
+mod common;
+
 use axum::http::{Method, StatusCode};
+use common::{app, create_key, new_key};
 use pingoo::auth::keys::{MAX_KEYS_PER_USER, hash_key, note_use};
 use pingoo_stack::testkit::{Reply, TestApp};
 use serde_json::{Value, json};
-
-async fn app() -> TestApp {
-    TestApp::new(|state| {
-        pingoo::http::service(
-            pingoo_auth::routes()
-                .merge(pingoo_sites::routes())
-                .merge(pingoo_events::routes()),
-            state,
-        )
-    })
-    .await
-}
-
-async fn create_key(app: &TestApp, token: &str, name: &str, scope: &str) -> Value {
-    app.call(
-        Method::POST,
-        "/api/auth/keys",
-        Some(token),
-        Some(json!({"name": name, "scope": scope})),
-    )
-    .await
-    .expect(StatusCode::OK)["data"]
-        .clone()
-}
-
-/// The key string of a freshly created key.
-async fn new_key(app: &TestApp, token: &str, scope: &str) -> String {
-    let data = create_key(app, token, "script", scope).await;
-    data["key"].as_str().unwrap().to_owned()
-}
 
 async fn list_keys(app: &TestApp, token: &str) -> Value {
     app.call(Method::GET, "/api/auth/keys", Some(token), None)

@@ -1,22 +1,13 @@
 //! `DELETE /api/auth/me` over HTTP against DynamoDB Local, with the auth, sites and events
 //! routes merged as the local runner does.
 
+mod common;
+
 use axum::http::{Method, StatusCode};
+use common::{app, new_key};
 use pingoo::auth::keys::hash_key;
 use pingoo_stack::testkit::{Reply, TestApp};
 use serde_json::{Value, json};
-
-async fn app() -> TestApp {
-    TestApp::new(|state| {
-        pingoo::http::service(
-            pingoo_auth::routes()
-                .merge(pingoo_sites::routes())
-                .merge(pingoo_events::routes()),
-            state,
-        )
-    })
-    .await
-}
 
 async fn register(app: &TestApp, email: &str) -> Value {
     app.call(
@@ -33,21 +24,6 @@ async fn register(app: &TestApp, email: &str) -> Value {
 async fn delete_me(app: &TestApp, token: &str, body: Value) -> Reply {
     app.call(Method::DELETE, "/api/auth/me", Some(token), Some(body))
         .await
-}
-
-async fn new_key(app: &TestApp, token: &str) -> String {
-    let reply = app
-        .call(
-            Method::POST,
-            "/api/auth/keys",
-            Some(token),
-            Some(json!({"name": "script", "scope": "read_ingest"})),
-        )
-        .await;
-    reply.expect(StatusCode::OK)["data"]["key"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -103,7 +79,7 @@ async fn deleting_an_account_removes_its_tokens_keys_sites_and_address() {
         app.site(&token, "https://one.example").await,
         app.site(&token, "https://two.example").await,
     ];
-    let key = new_key(&app, &token).await;
+    let key = new_key(&app, &token, "read_ingest").await;
     let event = json!({"site_id": sites[0].id, "session_id": "s1", "url": "https://one.example/", "event_type": "page_view"});
     app.call(Method::POST, "/api/events", Some(&key), Some(event))
         .await
