@@ -1,7 +1,8 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtDay, fmtNum, t } from '../i18n';
+import { fmtDay, fmtNum, lang, t } from '../i18n';
+import { theme } from '../theme';
 import type { Period } from '../period';
 
 interface Figures {
@@ -29,6 +30,8 @@ function css(name: string) {
 /** Page views and visitors over the period, the previous period dashed. */
 export default function Chart({ summary, period, onDay }: { summary: Summary; period: Period; onDay: (d: string) => void }) {
   const box = useRef<HTMLDivElement>(null);
+  // Colours and labels are read when the chart is made: a theme or language change remakes it.
+  const look = `${theme.value}|${lang.value}`;
   const hourly = period.start === period.end;
   const labels: string[] = hourly ? Array.from({ length: 24 }, (_, h) => `${String(h).padStart(2, '0')}:00`) : (summary.daily ?? []).map((d) => day(d.date));
   const pv = hourly ? hours(summary) : (summary.daily ?? []).map((d) => d.pv);
@@ -88,7 +91,7 @@ export default function Chart({ summary, period, onDay }: { summary: Summary; pe
       ro.disconnect();
       plot.destroy();
     };
-  }, [summary, period.start, period.end]);
+  }, [summary, period.start, period.end, look]);
 
   return (
     <>

@@ -96,6 +96,7 @@ export default function Sites() {
   const [page, setPage] = useState(1);
   const [adding, setAdding] = useState(false);
   const [added, setAdded] = useState<Site | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
   useEffect(() => {
     const id = setTimeout(() => {
       setQuery(search.trim());
@@ -162,10 +163,21 @@ export default function Sites() {
                 <Sparkline values={(s.summary?.daily ?? []).map((d) => d.pv)} />
               </div>
               <div class="row">
+                {s.summary && s.summary.daily.every((d) => d.pv === 0 && d.uv === 0) && (
+                  <button type="button" class="btn small" aria-expanded={open === s.id} onClick={() => setOpen(open === s.id ? null : s.id)}>
+                    {t('trackingSnippet')}
+                  </button>
+                )}
                 <a class="btn small" href={`/sites/${s.id}/settings`} aria-label={`${t('settings')}: ${s.name}`}>
                   {t('settings')}
                 </a>
               </div>
+              {open === s.id && (
+                <div class="site-setup">
+                  <Snippet site={s} />
+                  <WaitForFirstVisit siteId={s.id} />
+                </div>
+              )}
             </li>
           ))}
         </ul>
