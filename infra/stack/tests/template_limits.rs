@@ -1,0 +1,139 @@
+//! The abuse limits a deployment gets (issue 13 §1): stage and per-route throttling,
+//! optional reserved concurrency for the public functions, and an optional budget alarm,
+//! read from `template.yaml` itself.
+
+use pingoo_stack::template::TEMPLATE;
+use serde_yaml_ng::Value;
+
+fn template() -> Value {
+    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml parses")
+}
+
+/// The value at a path of mapping keys.
+fn at<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(v, |v, k| {
+        v.get(k)
+            .unwrap_or_else(|| panic!("template.yaml has no {k} in {path:?}"))
+    })
+}
+
+/// A value as YAML text (intrinsic functions show as `!Ref X`).
+fn text(v: &Value) -> String {
+    serde_yaml_ng::to_string(v).unwrap_or_default()
+}
+
+fn parameter_default(t: &Value, name: &str) -> String {
+    text(at(t, &["Parameters", name, "Default"]))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn every_route_is_throttled_by_the_stage_and_the_costly_ones_more_tightly() {
+    let t = template();
+    let stage = at(
+        t.get("Resources").unwrap(),
+        &["HttpApi", "Properties", "DefaultRouteSettings"],
+    );
+    assert!(
+        text(stage).contains("ThrottlingRateLimit: !Ref ApiRateLimit"),
+        "{}",
+        text(stage)
+    );
+    assert!(text(stage).contains("ThrottlingBurstLimit: !Ref ApiBurstLimit"));
+
+    let events = |function: &str| at(&t, &["Resources", function, "Properties", "Events"]).clone();
+    let route = |events: &Value, path: &str, method: &str| -> String {
+        let found = events
+            .as_mapping()
+            .unwrap()
+            .values()
+            .find(|e| {
+                text(at(e, &["Properties", "Path"])).trim() == path
+                    && text(at(e, &["Properties", "Method"])).trim() == method
+            })
+            .unwrap_or_else(|| panic!("no route {method} {path}"));
+        text(
+            found
+                .get("Properties")
+                .and_then(|p| p.get("RouteSettings"))
+                .unwrap_or(&Value::Null),
+        )
+    };
+    let auth = events("AuthFunction");
+    for (path, method) in [
+        ("/api/auth/login", "POST"),
+        ("/api/auth/register", "POST"),
+        ("/api/auth/password", "PUT"),
+    ] {
+        let settings = route(&auth, path, method);
+        assert!(
+            settings.contains("!Ref AuthRateLimit"),
+            "{method} {path}: {settings}"
+        );
+        assert!(
+            settings.contains("!Ref AuthBurstLimit"),
+            "{method} {path}: {settings}"
+        );
+    }
+    let collect = events("CollectFunction");
+    for path in ["/send", "/api/send", "/api/collect"] {
+        let settings = route(&collect, path, "ANY");
+        assert!(
+            settings.contains("!Ref BeaconRateLimit"),
+            "{path}: {settings}"
+        );
+        assert!(
+            settings.contains("!Ref BeaconBurstLimit"),
+            "{path}: {settings}"
+        );
+    }
+    // Sane defaults: sign-in far below the stage, the beacon above it.
+    let n = |p: &str| parameter_default(&t, p).parse::<u64>().unwrap();
+    assert!(n("AuthRateLimit") < n("ApiRateLimit"));
+    assert!(n("BeaconRateLimit") > n("ApiRateLimit"));
+    assert!(n("AuthBurstLimit") < n("ApiBurstLimit"));
+}
+
+#[test]
+fn public_functions_can_reserve_concurrency_and_do_not_by_default() {
+    let t = template();
+    for (function, parameter) in [
+        ("CollectFunction", "CollectReservedConcurrency"),
+        ("AuthFunction", "AuthReservedConcurrency"),
+    ] {
+        let reserved = text(at(
+            &t,
+            &[
+                "Resources",
+                function,
+                "Properties",
+                "ReservedConcurrentExecutions",
+            ],
+        ));
+        assert!(
+            reserved.contains(&format!("!Ref {parameter}")),
+            "{function}: {reserved}"
+        );
+        assert!(
+            reserved.contains("AWS::NoValue"),
+            "{function}: 0 must mean unreserved"
+        );
+        assert_eq!(parameter_default(&t, parameter), "0");
+    }
+}
+
+#[test]
+fn a_monthly_budget_alarm_is_there_when_asked_for() {
+    let t = template();
+    let budget = at(&t, &["Resources", "MonthlyBudget"]);
+    assert_eq!(text(at(budget, &["Type"])).trim(), "AWS::Budgets::Budget");
+    assert_eq!(text(at(budget, &["Condition"])).trim(), "HasBudget");
+    let props = text(at(budget, &["Properties"]));
+    assert!(props.contains("!Ref MonthlyBudgetUsd"), "{props}");
+    assert!(props.contains("SubscriptionType: SNS") && props.contains("!Ref AlarmTopicArn"));
+    assert!(props.contains("SubscriptionType: EMAIL") && props.contains("!Ref BudgetEmail"));
+    assert_eq!(parameter_default(&t, "MonthlyBudgetUsd"), "0");
+    let condition = text(at(&t, &["Conditions", "HasBudget"]));
+    assert!(condition.contains("MonthlyBudgetUsd"), "{condition}");
+}
