@@ -16,10 +16,9 @@ use chrono_tz::Tz;
 use super::apply::MAX_KEY_BYTES;
 pub use super::schema::{Of, Window};
 use super::schema::{
-    attr, day_key, month_key, rank_attr, rank_key, session_key, sketch_key, week_key,
+    attr, day_key, month_key, part_key, rank_attr, rank_key, session_key, week_key,
 };
-use super::sessions::bucket_of;
-use super::sketch::hash;
+use super::sketch::{hash, part_of};
 use crate::events::model::Event;
 use crate::model::Site;
 
@@ -113,10 +112,10 @@ impl From<&Site> for SiteInfo {
 pub enum Touch {
     /// Add `by` to a number attribute of a counter item.
     Add { sk: String, attr: String, by: i64 },
-    /// One event of a session, `at` milliseconds into the site's day.
-    Session { sk: String, session: u64, at: u32 },
-    /// A value seen by one of a sketch item's two sketches.
-    Distinct { sk: String, of: Of, hash: u64 },
+    /// One event of a session (its item), `at` milliseconds into the site's day.
+    Session { sk: String, at: u32 },
+    /// A hashed value seen by one sketch part.
+    Distinct { sk: String, hash: u64 },
     /// A value added to a number set of a counter item (idempotent).
     Member {
         sk: String,
@@ -246,22 +245,17 @@ pub fn touches(event: &Event, site: &SiteInfo) -> Vec<Touch> {
 
     let session = hash(&event.session_id);
     out.push(Touch::Session {
-        sk: session_key(day, bucket_of(session)),
-        session,
+        sk: session_key(day, session),
         at,
     });
     let address = hash(&event.ip);
     for window in [Window::Day, Window::Week, Window::Month] {
-        out.push(Touch::Distinct {
-            sk: sketch_key(window, day),
-            of: Of::Sessions,
-            hash: session,
-        });
-        out.push(Touch::Distinct {
-            sk: sketch_key(window, day),
-            of: Of::Addresses,
-            hash: address,
-        });
+        for (of, hash) in [(Of::Sessions, session), (Of::Addresses, address)] {
+            out.push(Touch::Distinct {
+                sk: part_key(window, day, of, part_of(hash)),
+                hash,
+            });
+        }
     }
     out
 }

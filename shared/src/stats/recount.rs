@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::apply::MAX_BUCKET_SESSIONS;
 use super::facts::{SiteInfo, Touch, touches};
 use super::query::{Counters, Figures, days, figures_of, month_end, stored_figures};
 use super::schema::{
-    self, CounterItem, Family, Kind, Markers, Of, SessionItem, SketchItem, copy_target, monday_of,
-    partition,
+    self, CounterItem, Family, Kind, Markers, Of, PartItem, SessionItem, SketchItem, attr,
+    delta_target, monday_of, partition,
 };
 use crate::events::model::Event;
 use crate::store::{Db, EventFilter, EventRange, Item, StoreError};
@@ -59,7 +58,7 @@ pub enum RecountError {
 struct Folded {
     counters: BTreeMap<String, CounterItem>,
     sessions: BTreeMap<String, SessionItem>,
-    sketches: BTreeMap<String, SketchItem>,
+    parts: BTreeMap<String, PartItem>,
 }
 
 fn fold(events: &[Event], site: &SiteInfo) -> Folded {
@@ -75,23 +74,13 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
                         .entry(attr)
                         .or_default() += by
                 }
-                // Capped as the aggregator caps it, so a rebuilt bucket stays under
-                // DynamoDB's item size on the busiest days.
-                Touch::Session { sk, session, at } => {
-                    f.sessions.entry(sk).or_default().sessions.record_capped(
-                        session,
-                        at,
-                        MAX_BUCKET_SESSIONS,
-                    );
+                Touch::Session { sk, at } => {
+                    super::sessions::record(&mut f.sessions.entry(sk).or_default().session, at);
                 }
                 // Realtime minutes are not rebuilt (and `touches` never gives these).
                 Touch::Member { .. } => {}
-                Touch::Distinct { sk, of, hash } => {
-                    let item = f.sketches.entry(sk).or_default();
-                    match of {
-                        Of::Sessions => item.sessions.insert(hash),
-                        Of::Addresses => item.addresses.insert(hash),
-                    };
+                Touch::Distinct { sk, hash } => {
+                    f.parts.entry(sk).or_default().part.insert(hash);
                 }
             }
         }
@@ -134,28 +123,43 @@ impl StatReserve {
     const BYTES: usize = 11 * 40;
 }
 
-/// Gives the folded state its copies, versions and markers, as a rebuild stores it.
+/// Gives the folded state its totals, versions and markers, as a rebuild stores it: the
+/// sessions' and sketch parts' figures are their counter items' counters, and nothing is
+/// pending.
 fn finish(f: &mut Folded, version: &dyn Fn(&str) -> u64, markers: &Markers) {
-    let mut copies: Vec<(String, String, schema::CopyFields)> = Vec::new();
+    let mut totals: Vec<(String, &'static str, i64)> = Vec::new();
+    let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     for (sk, item) in &mut f.sessions {
         item.version = version(sk);
         item.markers = markers.clone();
-        if let Some((target, attr)) = copy_target(sk) {
-            copies.push((target, attr, item.copy()));
+        if let Some(target) = delta_target(sk) {
+            let t = item.totals();
+            totals.push((target.clone(), attr::SESSION_COUNT, int(t.sessions)));
+            totals.push((target.clone(), attr::BOUNCES, int(t.bounces)));
+            totals.push((target, attr::DURATION, int(t.duration_ms)));
         }
     }
-    for (sk, item) in &mut f.sketches {
+    for (sk, item) in &mut f.parts {
         item.version = version(sk);
-        if let Some((target, attr)) = copy_target(sk) {
-            copies.push((target, attr, item.copy()));
+        item.markers = markers.clone();
+        let counter = match schema::part_of_key(sk) {
+            Some((Of::Sessions, _)) => attr::UV,
+            Some((Of::Addresses, _)) => attr::IP,
+            None => continue,
+        };
+        if let Some(target) = delta_target(sk) {
+            totals.push((target, counter, int(item.part.count())));
         }
     }
-    for (target, attr, copy) in copies {
-        f.counters
-            .entry(target)
-            .or_default()
-            .copies
-            .insert(attr, copy);
+    for (target, name, value) in totals {
+        if value != 0 {
+            *f.counters
+                .entry(target)
+                .or_default()
+                .numbers
+                .entry(name.to_owned())
+                .or_default() += value;
+        }
     }
     for item in f.counters.values_mut() {
         item.markers = markers.clone();
@@ -286,7 +290,7 @@ pub async fn recount(
     for (sk, item) in &rebuilt.sessions {
         items.insert(sk.clone(), item.encode(&pk, sk));
     }
-    for (sk, item) in &rebuilt.sketches {
+    for (sk, item) in &rebuilt.parts {
         items.insert(sk.clone(), item.encode(&pk, sk));
     }
     // Items with nothing left to count keep their markers, and their version moves on.
@@ -306,6 +310,13 @@ pub async fn recount(
                 ..SessionItem::default()
             }
             .encode(&pk, sk),
+            Kind::Sketch if schema::part_of_key(sk).is_some() => PartItem {
+                version: version(sk),
+                markers: markers.clone(),
+                ..PartItem::default()
+            }
+            .encode(&pk, sk),
+            // A format-1 whole sketch: emptied (its day's parts now hold everything).
             Kind::Sketch => SketchItem {
                 version: version(sk),
                 ..SketchItem::default()

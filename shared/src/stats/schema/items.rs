@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{attr, field};
-use crate::stats::sessions::Sessions;
-use crate::stats::sketch::Distinct;
+use crate::stats::sessions::{Session, SessionTotals};
+use crate::stats::sketch::{Distinct, Part};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -59,16 +59,32 @@ pub struct CounterItem {
     pub sets: BTreeMap<String, std::collections::BTreeSet<u64>>,
 }
 
-/// A session bucket.
+/// Per events write shard, what a session or sketch part item added to its counter item
+/// with the records up to its marker (`attr → by`): pending until the counter item's
+/// marker for that shard has reached the item's.
+pub type Deltas = BTreeMap<u64, BTreeMap<String, i64>>;
+
+/// One session of one day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionItem {
     /// 0 when the item does not exist yet.
     pub version: u64,
     pub markers: Markers,
-    pub sessions: Sessions,
+    pub deltas: Deltas,
+    pub session: Option<Session>,
 }
 
-/// A sketch item: the sessions and the addresses sketch of one window.
+/// One part of one window's sessions or addresses sketch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartItem {
+    /// 0 when the item does not exist yet.
+    pub version: u64,
+    pub markers: Markers,
+    pub deltas: Deltas,
+    pub part: Part,
+}
+
+/// A format-1 sketch item (read, never written): both whole sketches of one window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SketchItem {
     /// 0 when the item does not exist yet.
@@ -254,12 +270,119 @@ pub fn copy_map(copy: &CopyFields) -> HashMap<String, AttributeValue> {
     map
 }
 
+fn deltas_of(pk: &str, sk: &str, item: &Item) -> Result<Deltas, SchemaError> {
+    let mut deltas = Deltas::new();
+    for (name, value) in item {
+        let Some(shard) = attr::delta_shard(name) else {
+            continue;
+        };
+        let AttributeValue::M(map) = value else {
+            return Err(err(pk, sk, format!("delta {name} is not a map: {value:?}")));
+        };
+        let mut adds = BTreeMap::new();
+        for (a, v) in map {
+            adds.insert(a.clone(), number(pk, sk, &format!("{name}.{a}"), v)?);
+        }
+        deltas.insert(shard, adds);
+    }
+    Ok(deltas)
+}
+
+fn put_deltas(item: &mut Item, deltas: &Deltas) {
+    for (shard, adds) in deltas {
+        if adds.values().all(|v| *v == 0) {
+            continue;
+        }
+        item.insert(
+            attr::delta(*shard),
+            AttributeValue::M(
+                adds.iter()
+                    .map(|(a, v)| (a.clone(), AttributeValue::N(v.to_string())))
+                    .collect(),
+            ),
+        );
+    }
+}
+
+fn put_version(item: &mut Item, version: u64) {
+    item.insert(attr::VERSION.into(), AttributeValue::N(version.to_string()));
+}
+
 impl SessionItem {
     pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<SessionItem, SchemaError> {
+        let field = |name: &str| {
+            item.get(name)
+                .map(|v| number::<u32>(pk, sk, name, v))
+                .transpose()
+        };
+        let session = match (
+            field(attr::FIRST)?,
+            field(attr::LAST)?,
+            field(attr::EVENTS)?,
+        ) {
+            (None, None, None) => None,
+            (Some(first), Some(last), Some(events)) => {
+                let s = Session {
+                    first,
+                    last,
+                    events,
+                };
+                if !s.is_valid() {
+                    return Err(err(pk, sk, format!("impossible session {s:?}")));
+                }
+                Some(s)
+            }
+            _ => return Err(err(pk, sk, "session fields are incomplete")),
+        };
         Ok(SessionItem {
             version: version(pk, sk, item)?,
             markers: markers_of(pk, sk, item)?,
-            sessions: Sessions::from_bytes(bytes(pk, sk, item, attr::SESSIONS)?)
+            deltas: deltas_of(pk, sk, item)?,
+            session,
+        })
+    }
+
+    pub fn encode(&self, pk: &str, sk: &str) -> Item {
+        let mut item = key_of(pk, sk);
+        put_markers(&mut item, &self.markers);
+        put_deltas(&mut item, &self.deltas);
+        put_version(&mut item, self.version);
+        if let Some(s) = &self.session {
+            for (name, v) in [
+                (attr::FIRST, s.first),
+                (attr::LAST, s.last),
+                (attr::EVENTS, s.events),
+            ] {
+                item.insert(name.into(), AttributeValue::N(v.to_string()));
+            }
+        }
+        if let Some(expires) = super::session_expiry(sk) {
+            item.insert(attr::EXPIRES.into(), AttributeValue::N(expires.to_string()));
+        }
+        item
+    }
+
+    pub fn totals(&self) -> SessionTotals {
+        SessionTotals::of(self.session.as_ref())
+    }
+}
+
+/// What the day item counts of some session totals (its counters' deltas).
+pub fn session_adds(delta: [i64; 3]) -> BTreeMap<String, i64> {
+    BTreeMap::from([
+        (attr::SESSION_COUNT.to_owned(), delta[0]),
+        (attr::BOUNCES.to_owned(), delta[1]),
+        (attr::DURATION.to_owned(), delta[2]),
+    ])
+}
+
+impl PartItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<PartItem, SchemaError> {
+        Ok(PartItem {
+            version: version(pk, sk, item)?,
+            markers: markers_of(pk, sk, item)?,
+            deltas: deltas_of(pk, sk, item)?,
+            part: Part::from_bytes(bytes(pk, sk, item, attr::PART)?)
                 .map_err(|e| err(pk, sk, e.to_string()))?,
         })
     }
@@ -267,28 +390,13 @@ impl SessionItem {
     pub fn encode(&self, pk: &str, sk: &str) -> Item {
         let mut item = key_of(pk, sk);
         put_markers(&mut item, &self.markers);
+        put_deltas(&mut item, &self.deltas);
+        put_version(&mut item, self.version);
         item.insert(
-            attr::VERSION.into(),
-            AttributeValue::N(self.version.to_string()),
-        );
-        item.insert(
-            attr::SESSIONS.into(),
-            AttributeValue::B(self.sessions.to_bytes().into()),
+            attr::PART.into(),
+            AttributeValue::B(self.part.to_bytes().into()),
         );
         item
-    }
-
-    /// What the day item keeps of this bucket.
-    pub fn copy(&self) -> CopyFields {
-        let t = self.sessions.totals();
-        CopyFields {
-            version: self.version,
-            fields: BTreeMap::from([
-                (field::SESSIONS.to_owned(), t.sessions),
-                (field::BOUNCES.to_owned(), t.bounces),
-                (field::DURATION.to_owned(), t.duration_ms),
-            ]),
-        }
     }
 }
 
@@ -401,11 +509,48 @@ mod tests {
         let mut item = key_of("1#0", "X#D#20250915");
         item.insert("u".into(), AttributeValue::B(vec![9, 9, 9].into()));
         assert!(SketchItem::decode("1#0", "X#D#20250915", &item).is_err());
-        let mut item = key_of("1#0", "S#20250915#0");
-        item.insert("s".into(), AttributeValue::B(vec![1, 2, 3].into()));
-        assert!(SessionItem::decode("1#0", "S#20250915#0", &item).is_err());
-        item.insert("s".into(), AttributeValue::S("x".into()));
-        assert!(SessionItem::decode("1#0", "S#20250915#0", &item).is_err());
+        let sk = "X#D#20250915#u03";
+        let mut item = key_of("1#0", sk);
+        item.insert("p".into(), AttributeValue::B(vec![9, 9, 9].into()));
+        assert!(PartItem::decode("1#0", sk, &item).is_err());
+        let sk = "S#20250915#00000000000000ab";
+        let mut item = key_of("1#0", sk);
+        item.insert("a".into(), AttributeValue::N("5".into()));
+        assert!(SessionItem::decode("1#0", sk, &item).is_err()); // incomplete
+        item.insert("z".into(), AttributeValue::N("4".into()));
+        item.insert("n".into(), AttributeValue::N("1".into()));
+        assert!(SessionItem::decode("1#0", sk, &item).is_err()); // last before first
+        item.insert("z".into(), AttributeValue::S("x".into()));
+        assert!(SessionItem::decode("1#0", sk, &item).is_err());
+        let mut item = key_of("1#0", sk);
+        item.insert("d3".into(), AttributeValue::N("1".into()));
+        assert!(SessionItem::decode("1#0", sk, &item).is_err()); // delta not a map
+    }
+
+    #[test]
+    fn session_and_part_items_round_trip() {
+        let sk = "S#20250915#00000000000000ab";
+        let s = SessionItem {
+            version: 3,
+            markers: Markers::from([(2, "0009".into())]),
+            deltas: Deltas::from([(2, session_adds([1, 0, 700]))]),
+            session: Some(Session {
+                first: 100,
+                last: 800,
+                events: 2,
+            }),
+        };
+        let item = s.encode("1#0", sk);
+        assert!(item.contains_key(attr::EXPIRES));
+        assert_eq!(SessionItem::decode("1#0", sk, &item), Ok(s));
+        let sk = "X#W#20250915#i10";
+        let mut p = PartItem {
+            version: 1,
+            ..PartItem::default()
+        };
+        p.part.insert(0x2800_0000_0000_0001);
+        p.deltas.insert(0, BTreeMap::from([("ip".to_owned(), 1)]));
+        assert_eq!(PartItem::decode("1#0", sk, &p.encode("1#0", sk)), Ok(p));
     }
 
     #[test]

@@ -8,14 +8,23 @@
 //!
 //! | family | sort key | attributes |
 //! |---|---|---|
-//! | [`Family::Day`] | `D#<yyyymmdd>` | `pv`, `ev`, `bot`, `h00`…`h23`; markers `q<shard>`; copies `b<bucket>` `{v,s,b,d}` and `dx` `{v,u,i}` |
-//! | [`Family::Week`] | `W#<monday yyyymmdd>` | `pv`; markers; copy `wx` `{v,u,i}` |
-//! | [`Family::Month`] | `M#<yyyymm>` | `pv`; markers; copy `mx` `{v,u,i}` |
+//! | [`Family::Day`] | `D#<yyyymmdd>` | `pv`, `ev`, `bot`, `h00`…`h23`, `uv`, `ip`, sessions `ss`, bounces `sb`, duration `sd`; markers `q<shard>` |
+//! | [`Family::Week`] | `W#<monday yyyymmdd>` | `pv`, `uv`, `ip`; markers |
+//! | [`Family::Month`] | `M#<yyyymm>` | `pv`, `uv`, `ip`; markers |
 //! | [`Family::Ranking`] | `R#<yyyymmdd>#<url\|referrer\|city\|isp\|misc>` | `<stat_type>:<key>` counts; markers; `f` once full |
-//! | [`Family::Sessions`] | `S#<yyyymmdd>#<bucket>` | `v` version, `s` session table (bytes); markers |
-//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>` | `v`, `u` sessions sketch, `i` addresses sketch (bytes) |
-//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>` | as above |
-//! | [`Family::MonthSketch`] | `X#M#<yyyymm>` | as above |
+//! | [`Family::Sessions`] | `S#<yyyymmdd>#<session hash, 16 hex>` | `v`; first `a`, last `z` (ms into the day), events `n`; markers; pending deltas `d<shard>`; `expires_at` |
+//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>#<u\|i><part 00–63>` | `v`, `p` one part of the sessions (`u`) or addresses (`i`) sketch; markers; pending deltas |
+//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>#<u\|i><part>` | as above |
+//! | [`Family::MonthSketch`] | `X#M#<yyyymm>#<u\|i><part>` | as above |
+//!
+//! Stored format 2 (since issue 14 §3; every write is ~1 KB whatever the day's traffic):
+//! a session is its own small item and a sketch is 64 parts, and what readers need of
+//! them (sessions, bounces, duration, distinct counts) reaches the day, week and month
+//! items as `ADD`ed deltas, applied exactly once (see [`apply`](super::super::apply)).
+//! Format 1 items are still read: session buckets `S#<day>#<0–3>` (copied into the day
+//! as `b<bucket>` `{v,s,b,d}` maps) and whole sketches `X#D#<day>` etc. (`u`, `i`, copied
+//! as `dx`/`wx`/`mx` `{v,u,i}`); readers add those copies to the new counters, and range
+//! reads merge the old whole sketches with the parts.
 //! | [`Family::Realtime`] | `T#<yyyymmddHHMM>` (UTC minute) | `pv`; `u` session hashes (number set); markers; `expires_at` (TTL) |
 
 pub mod items;
@@ -24,7 +33,9 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::facts::StatType;
 
-pub use items::{CopyFields, CounterItem, Markers, SchemaError, SessionItem, SketchItem};
+pub use items::{
+    CopyFields, CounterItem, Deltas, Markers, PartItem, SchemaError, SessionItem, SketchItem,
+};
 
 /// The partition of a site generation's counters.
 pub fn partition(site_id: u64, generation: u64) -> String {
@@ -127,18 +138,19 @@ impl Family {
     pub fn range(self, from: NaiveDate, to: NaiveDate) -> (String, String) {
         let p = self.prefix();
         match self {
-            Family::Day | Family::DaySketch => {
-                (format!("{p}{}", ymd(from)), format!("{p}{}", ymd(to)))
-            }
-            Family::Week | Family::WeekSketch => (
+            Family::Day => (format!("{p}{}", ymd(from)), format!("{p}{}", ymd(to))),
+            Family::Week => (
                 format!("{p}{}", ymd(monday_of(from))),
                 format!("{p}{}", ymd(monday_of(to))),
             ),
-            Family::Month | Family::MonthSketch => {
-                (format!("{p}{}", ym(from)), format!("{p}{}", ym(to)))
-            }
-            // `~` sorts after every suffix (`#url`, `#3`, the minutes of a day).
-            Family::Ranking | Family::Sessions | Family::Realtime => {
+            Family::Month => (format!("{p}{}", ym(from)), format!("{p}{}", ym(to))),
+            Family::WeekSketch => (
+                format!("{p}{}", ymd(monday_of(from))),
+                format!("{p}{}~", ymd(monday_of(to))),
+            ),
+            Family::MonthSketch => (format!("{p}{}", ym(from)), format!("{p}{}~", ym(to))),
+            // `~` sorts after every suffix (`#url`, `#u07`, the minutes of a day).
+            Family::DaySketch | Family::Ranking | Family::Sessions | Family::Realtime => {
                 (format!("{p}{}", ymd(from)), format!("{p}{}~", ymd(to)))
             }
         }
@@ -184,8 +196,17 @@ pub fn other_attr(attr: &str) -> Option<String> {
         .map(|(stat, _)| format!("{stat}:{OTHER}"))
 }
 
-pub fn session_key(day: NaiveDate, bucket: u64) -> String {
-    format!("{}{}#{bucket}", Family::Sessions.prefix(), ymd(day))
+/// The item of one session of one day.
+pub fn session_key(day: NaiveDate, session: u64) -> String {
+    format!("{}{}#{session:016x}", Family::Sessions.prefix(), ymd(day))
+}
+
+/// When a session item may be deleted (epoch seconds): three days after its day, when no
+/// more events can arrive for it.
+pub fn session_expiry(sk: &str) -> Option<i64> {
+    let rest = sk.strip_prefix(Family::Sessions.prefix())?;
+    let day = NaiveDate::parse_from_str(rest.get(..8)?, "%Y%m%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + 4 * 86_400)
 }
 
 /// What a distinct-count sketch counts: its attribute in the sketch item.
@@ -214,12 +235,50 @@ pub enum Window {
     Month,
 }
 
-/// The item holding both sketches (sessions and addresses) of one window.
+/// The format-1 item holding both whole sketches (sessions and addresses) of one
+/// window: read, never written.
 pub fn sketch_key(window: Window, day: NaiveDate) -> String {
     match window {
         Window::Day => format!("{}{}", Family::DaySketch.prefix(), ymd(day)),
         Window::Week => format!("{}{}", Family::WeekSketch.prefix(), ymd(monday_of(day))),
         Window::Month => format!("{}{}", Family::MonthSketch.prefix(), ym(day)),
+    }
+}
+
+/// The item of part `part` of the `of` sketch of one window.
+pub fn part_key(window: Window, day: NaiveDate, of: Of, part: u8) -> String {
+    format!("{}#{}{part:02}", sketch_key(window, day), of.attr())
+}
+
+/// What a sketch part item holds: which sketch, which part (`None` for a format-1 whole
+/// sketch item or any other key).
+pub fn part_of_key(sk: &str) -> Option<(Of, u8)> {
+    let (head, tail) = sk.rsplit_once('#')?;
+    if !matches!(
+        Family::of(head),
+        Some(Family::DaySketch | Family::WeekSketch | Family::MonthSketch)
+    ) {
+        return None;
+    }
+    let of = match tail.get(..1)? {
+        "u" => Of::Sessions,
+        "i" => Of::Addresses,
+        _ => return None,
+    };
+    let part: u8 = tail.get(1..)?.parse().ok()?;
+    (usize::from(part) < crate::stats::sketch::PARTS && tail.len() == 3).then_some((of, part))
+}
+
+/// The counter item a session or sketch part item sends its deltas to: its day, week or
+/// month.
+pub fn delta_target(sk: &str) -> Option<String> {
+    let parts: Vec<&str> = sk.split('#').collect();
+    match parts.as_slice() {
+        ["S", day, _] => Some(format!("D#{day}")),
+        ["X", "D", day, _] => Some(format!("D#{day}")),
+        ["X", "W", w, _] => Some(format!("W#{w}")),
+        ["X", "M", m, _] => Some(format!("M#{m}")),
+        _ => None,
     }
 }
 
@@ -252,8 +311,21 @@ pub mod attr {
     pub const FULL: &str = "f";
     /// Version of a read-modify-write item, and of each copy.
     pub const VERSION: &str = "v";
-    /// Session table of a session bucket.
+    /// Session table of a format-1 session bucket.
     pub const SESSIONS: &str = "s";
+    /// Distinct sessions and addresses (day, week, month items).
+    pub const UV: &str = "uv";
+    pub const IP: &str = "ip";
+    /// Sessions, bounces and summed duration in ms (day items).
+    pub const SESSION_COUNT: &str = "ss";
+    pub const BOUNCES: &str = "sb";
+    pub const DURATION: &str = "sd";
+    /// A session item's first and last event (ms into the day) and event count.
+    pub const FIRST: &str = "a";
+    pub const LAST: &str = "z";
+    pub const EVENTS: &str = "n";
+    /// A sketch part item's part.
+    pub const PART: &str = "p";
     /// Session hashes of a realtime minute (a number set).
     pub const MINUTE_SESSIONS: &str = "u";
     /// The table's TTL attribute (epoch seconds).
@@ -267,6 +339,21 @@ pub mod attr {
     /// The last stream sequence number applied from events write shard `shard`.
     pub fn marker(shard: u64) -> String {
         format!("q{shard}")
+    }
+
+    /// What a session or sketch part item last added (or has still to add) to its
+    /// counter item for records of write shard `shard`, up to its marker.
+    pub fn delta(shard: u64) -> String {
+        format!("d{shard}")
+    }
+
+    /// The write shard of a pending-delta attribute.
+    pub fn delta_shard(attr: &str) -> Option<u64> {
+        let digits = attr.strip_prefix('d')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
     }
 
     /// The write shard of a marker attribute.
@@ -347,9 +434,22 @@ mod tests {
             (Family::Ranking, rank_key(day, StatType::Url)),
             (Family::Ranking, rank_key(day, StatType::Screen)),
             (Family::Sessions, session_key(day, 3)),
+            (Family::Sessions, session_key(day, u64::MAX)),
             (Family::DaySketch, sketch_key(Window::Day, day)),
             (Family::WeekSketch, sketch_key(Window::Week, day)),
             (Family::MonthSketch, sketch_key(Window::Month, day)),
+            (
+                Family::DaySketch,
+                part_key(Window::Day, day, Of::Sessions, 63),
+            ),
+            (
+                Family::WeekSketch,
+                part_key(Window::Week, day, Of::Addresses, 0),
+            ),
+            (
+                Family::MonthSketch,
+                part_key(Window::Month, day, Of::Sessions, 7),
+            ),
         ];
         for (family, sk) in &keys {
             assert_eq!(Family::of(sk), Some(*family), "{sk}");
@@ -385,6 +485,43 @@ mod tests {
         );
         assert_eq!(copy_target("R#20250915#url"), None);
         assert_eq!(copy_target("D#20250915"), None);
+    }
+
+    #[test]
+    fn deltas_go_to_their_day_week_or_month() {
+        let day = d(2025, 9, 17);
+        assert_eq!(delta_target(&session_key(day, 0xabc)), Some(day_key(day)));
+        assert_eq!(
+            delta_target(&part_key(Window::Day, day, Of::Sessions, 5)),
+            Some(day_key(day))
+        );
+        assert_eq!(
+            delta_target(&part_key(Window::Week, day, Of::Addresses, 5)),
+            Some(week_key(day))
+        );
+        assert_eq!(
+            delta_target(&part_key(Window::Month, day, Of::Sessions, 5)),
+            Some(month_key(day))
+        );
+        assert_eq!(delta_target(&day_key(day)), None);
+        assert_eq!(delta_target(&sketch_key(Window::Day, day)), None);
+        assert_eq!(
+            part_of_key(&part_key(Window::Week, day, Of::Addresses, 42)),
+            Some((Of::Addresses, 42))
+        );
+        assert_eq!(part_of_key(&sketch_key(Window::Week, day)), None);
+        assert_eq!(part_of_key("X#D#20250917#u64"), None);
+        assert_eq!(part_of_key("R#20250917#u01"), None);
+        assert_eq!(
+            session_expiry(&session_key(day, 1)),
+            Some(
+                d(2025, 9, 21)
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default()
+                    .and_utc()
+                    .timestamp()
+            )
+        );
     }
 
     #[test]
