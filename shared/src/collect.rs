@@ -47,6 +47,9 @@ async fn resolve_site(state: &AppState, beacon: &Beacon) -> Result<Site, ApiErro
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
+        if !crate::ids::is_plausible_tracking_id(tracking_id) {
+            return Err(ApiError::NotFound("unknown tracking_id".into()));
+        }
         return state
             .db
             .find_site_by_tracking_id(tracking_id)

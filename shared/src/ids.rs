@@ -18,9 +18,28 @@ pub fn tracking_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether `raw` could be a tracking id (ours are 22 characters; up to 128 of the same
+/// URL-safe alphabet are accepted): checked before a lookup, so that no input reaches
+/// DynamoDB as a key it refuses (over 2,048 bytes).
+pub fn is_plausible_tracking_id(raw: &str) -> bool {
+    (1..=128).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn implausible_tracking_ids_are_refused_before_any_lookup() {
+        assert!(is_plausible_tracking_id(&tracking_id()));
+        assert!(!is_plausible_tracking_id(""));
+        assert!(!is_plausible_tracking_id(&"a".repeat(129)));
+        assert!(!is_plausible_tracking_id("abc def"));
+        assert!(!is_plausible_tracking_id("长"));
+    }
 
     #[test]
     fn tracking_ids_are_url_safe_and_distinct() {

@@ -10,7 +10,7 @@
 //! - [`usage`]: the site list's recent figures and a month's usage and cost;
 //! - [`service`]: the two endpoints' parameters and ownership checks;
 //! - [`recount`]: rebuild or check counters from raw events;
-//! - [`sessions`], [`sketch`]: the compact per-day session table and distinct counts.
+//! - [`sessions`], [`sketch`]: a day's sessions and distinct counts (in 64 parts).
 
 pub mod aggregate;
 pub mod apply;
