@@ -57,6 +57,8 @@ pub struct Config {
     /// iterator age): part of the janitor's grace, see [`Config::purge_grace`].
     /// `PURGE_STREAM_LAG_SECONDS`, default [`DEFAULT_PURGE_STREAM_LAG`].
     pub purge_stream_lag: Duration,
+    /// Most sites one user may have (`MAX_SITES_PER_USER`, default 100).
+    pub max_sites_per_user: u64,
 }
 
 /// Default allowance for the aggregator's stream lag: with the aggregator's 30 s site
@@ -75,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("login_limit", &self.login_limit)
             .field("store_full_ip", &self.store_full_ip)
             .field("purge_stream_lag", &self.purge_stream_lag)
+            .field("max_sites_per_user", &self.max_sites_per_user)
             .finish()
     }
 }
@@ -234,6 +237,7 @@ impl Config {
                 "PURGE_STREAM_LAG_SECONDS",
                 DEFAULT_PURGE_STREAM_LAG.as_secs(),
             )?),
+            max_sites_per_user: parse_or(&lookup, "MAX_SITES_PER_USER", 100)?,
         })
     }
 
@@ -249,6 +253,7 @@ impl Config {
             login_limit: LoginLimit::default(),
             store_full_ip: false,
             purge_stream_lag: DEFAULT_PURGE_STREAM_LAG,
+            max_sites_per_user: 100,
         }
     }
 

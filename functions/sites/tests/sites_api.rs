@@ -394,3 +394,35 @@ async fn every_route_needs_a_token() {
     let reply = app.call(Method::PATCH, "/api/sites/1", None, None).await;
     reply.expect_error(StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn a_user_has_at_most_the_configured_number_of_sites() {
+    let app = TestApp::with_config(pingoo_sites::router, |c| c.max_sites_per_user = 2).await;
+    let (token, _) = app.user("owner@example.com").await;
+    let (other, _) = app.user("other@example.com").await;
+    let body =
+        |n: u32| json!({"name": format!("site {n}"), "domain": format!("https://s{n}.example")});
+    let first = create(&app, &token, body(1)).await;
+    create(&app, &token, body(2)).await;
+    let refused = app
+        .call(Method::POST, "/api/sites", Some(&token), Some(body(3)))
+        .await
+        .expect_error(StatusCode::FORBIDDEN);
+    assert!(refused.contains("at most 2 sites"), "{refused}");
+    // Another user's count is their own.
+    create(&app, &other, body(4)).await;
+    // Deleting a site frees its place.
+    let id = first["id"].as_u64().unwrap();
+    app.call(
+        Method::DELETE,
+        &format!("/api/sites/{id}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    create(&app, &token, body(5)).await;
+    app.call(Method::POST, "/api/sites", Some(&token), Some(body(6)))
+        .await
+        .expect_error(StatusCode::FORBIDDEN);
+}

@@ -106,7 +106,18 @@ pub async fn create(state: &AppState, user: &User, req: CreateSite) -> Result<Si
         created_at: now.clone(),
         updated_at: now,
     };
-    state.db.create_site(&site).await?;
+    let max = state.config.max_sites_per_user;
+    match state.db.create_site(&site, max).await? {
+        Ok(()) => {}
+        Err(crate::store::SiteRefused::Limit) => {
+            return Err(ApiError::Forbidden(format!(
+                "a user may have at most {max} sites; delete one first"
+            )));
+        }
+        Err(crate::store::SiteRefused::NoUser) => {
+            return Err(ApiError::InvalidToken("user no longer exists".into()));
+        }
+    }
     tracing::info!(site_id = site.id, user_id = user.id, "site created");
     Ok(site)
 }

@@ -28,7 +28,7 @@ pub use keys::KeyRefused;
 pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
 pub use shares::Share;
-pub use sites::SiteChanges;
+pub use sites::{SiteChanges, SiteRefused};
 pub use stats::{Condition, Outcome, ReadCost, Update, WriteMeter};
 
 pub type Item = HashMap<String, AttributeValue>;

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem, Update};
 
-use super::users::put;
+use super::users::{put, user_key};
 use super::{Db, Item, StoreError, conditional, key, n, s, transact};
 use crate::model::Site;
 
@@ -36,8 +36,27 @@ pub struct SiteChanges {
     pub timezone: Option<String>,
 }
 
+/// Why a site was not created.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SiteRefused {
+    /// The user already has the maximum number of sites.
+    Limit,
+    /// The user item is gone (the account was deleted meanwhile).
+    NoUser,
+}
+
+/// The user's count of sites (`ADD`ed with each create and delete, in the same
+/// transaction). Users from before the count started at 0 whatever they had.
+const SITES_COUNT: &str = "sites";
+
 impl Db {
-    pub async fn create_site(&self, site: &Site) -> Result<(), StoreError> {
+    /// Stores a new site and counts it on its user, if the user exists and has fewer than
+    /// `max` sites.
+    pub async fn create_site(
+        &self,
+        site: &Site,
+        max: u64,
+    ) -> Result<Result<(), SiteRefused>, StoreError> {
         let table = &self.tables.app;
         let mut item: Item = serde_dynamo::to_item(site)?;
         item.extend(site_key(site.id));
@@ -45,13 +64,34 @@ impl Db {
         item.insert("gsi1sk".into(), s(format!("SITE#{:020}", site.id)));
         let mut guard = tracking_key(&site.tracking_id);
         guard.insert("site_id".into(), n(site.id));
+        let count = Update::builder()
+            .table_name(table)
+            .set_key(Some(user_key(site.user_id)))
+            .update_expression("ADD #sites :one")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#sites) OR #sites < :max)",
+            )
+            .expression_attribute_names("#sites", SITES_COUNT)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let actions = vec![
             put(table, item, "attribute_not_exists(pk)")?,
             put(table, guard, "attribute_not_exists(pk)")?,
+            TransactWriteItem::builder().update(count).build(),
         ];
-        transact(&self.client, actions).await?.map_err(|index| {
-            StoreError::Malformed(format!("site {} collided (action {index})", site.id))
-        })
+        match transact(&self.client, actions).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(2) => match self.get_user(site.user_id).await? {
+                Some(_) => Ok(Err(SiteRefused::Limit)),
+                None => Ok(Err(SiteRefused::NoUser)),
+            },
+            Err(index) => Err(StoreError::Malformed(format!(
+                "site {} collided (action {index})",
+                site.id
+            ))),
+        }
     }
 
     pub async fn get_site(&self, id: u64) -> Result<Option<Site>, StoreError> {
@@ -165,11 +205,27 @@ impl Db {
             .set_key(Some(tracking_key(&site.tracking_id)))
             .build()
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        // Uncounted on its user (who exists while their sites do: account deletion deletes
+        // the user last).
+        let uncount = Update::builder()
+            .table_name(table)
+            .set_key(Some(user_key(site.user_id)))
+            .update_expression("ADD #sites :minus")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#sites", SITES_COUNT)
+            .expression_attribute_values(":minus", n_signed(-1))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let actions = vec![
             TransactWriteItem::builder().delete(delete_site).build(),
             TransactWriteItem::builder().delete(delete_guard).build(),
             super::purge::purge_job(table, site.id, site.generation, SystemTime::now())?,
+            TransactWriteItem::builder().update(uncount).build(),
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }
+}
+
+fn n_signed(v: i64) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::N(v.to_string())
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use super::{Db, Item, StoreError, conditional, key, n, s, transact};
 use crate::model::User;
 
-fn user_key(id: u64) -> Item {
+pub(crate) fn user_key(id: u64) -> Item {
     key(format!("USER#{id}"), "USER")
 }
 
