@@ -59,6 +59,17 @@ pub struct Config {
     pub purge_stream_lag: Duration,
     /// Most sites one user may have (`MAX_SITES_PER_USER`, default 100).
     pub max_sites_per_user: u64,
+    /// Whether anyone may register (`REGISTRATION=open|closed`, default open).
+    pub registration: Registration,
+}
+
+/// Whether `POST /api/auth/register` creates accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    /// Self-hosters create their own account, then redeploy with this.
+    Closed,
 }
 
 /// Default allowance for the aggregator's stream lag: with the aggregator's 30 s site
@@ -78,6 +89,7 @@ impl std::fmt::Debug for Config {
             .field("store_full_ip", &self.store_full_ip)
             .field("purge_stream_lag", &self.purge_stream_lag)
             .field("max_sites_per_user", &self.max_sites_per_user)
+            .field("registration", &self.registration)
             .finish()
     }
 }
@@ -238,6 +250,17 @@ impl Config {
                 DEFAULT_PURGE_STREAM_LAG.as_secs(),
             )?),
             max_sites_per_user: parse_or(&lookup, "MAX_SITES_PER_USER", 100)?,
+            registration: match lookup("REGISTRATION").as_deref().map(str::trim) {
+                None | Some("open") => Registration::Open,
+                Some("closed") => Registration::Closed,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "REGISTRATION",
+                        value: other.to_owned(),
+                        reason: "expected open or closed",
+                    });
+                }
+            },
         })
     }
 
@@ -254,6 +277,7 @@ impl Config {
             store_full_ip: false,
             purge_stream_lag: DEFAULT_PURGE_STREAM_LAG,
             max_sites_per_user: 100,
+            registration: Registration::Open,
         }
     }
 
@@ -387,6 +411,25 @@ mod tests {
             config.purge_grace(),
             crate::stats::aggregate::SITE_TTL + Duration::from_secs(600)
         );
+    }
+
+    #[test]
+    fn registration_and_the_site_cap_are_read_and_checked() {
+        let secret = "y".repeat(32);
+        let config = Config::from_lookup(lookup(&[("JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(config.registration, Registration::Open);
+        assert_eq!(config.max_sites_per_user, 100);
+        let config = Config::from_lookup(lookup(&[
+            ("JWT_SECRET", &secret),
+            ("REGISTRATION", "closed"),
+            ("MAX_SITES_PER_USER", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(config.registration, Registration::Closed);
+        assert_eq!(config.max_sites_per_user, 3);
+        let err = Config::from_lookup(lookup(&[("JWT_SECRET", &secret), ("REGISTRATION", "shut")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("REGISTRATION"), "{err}");
     }
 
     #[test]

@@ -39,6 +39,7 @@ type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
 /// The routes, without fallbacks or layers, so the local runner can merge them.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/auth/config", get(config))
         .route("/api/auth/register", post(register))
         .route("/api/auth/login", post(login))
         .route("/api/auth/refresh", post(refresh))
@@ -53,6 +54,10 @@ pub fn routes() -> Router<AppState> {
 /// What the Lambda runs.
 pub fn router(state: AppState) -> Router {
     pingoo::http::service(routes(), state)
+}
+
+async fn config(State(state): State<AppState>) -> Reply<service::PublicConfig> {
+    Ok(ok(service::public_config(&state)))
 }
 
 async fn register(

@@ -586,3 +586,45 @@ async fn oversized_bodies_are_413() {
         "request body is larger than 65536 bytes"
     );
 }
+
+#[tokio::test]
+async fn closed_registration_refuses_new_accounts_and_says_so() {
+    use pingoo::config::Registration;
+    let open = TestApp::new(pingoo_auth::router).await;
+    let reply = open.call(Method::GET, "/api/auth/config", None, None).await;
+    assert_eq!(reply.expect(StatusCode::OK)["data"]["registration"], "open");
+
+    let closed = TestApp::with_config(pingoo_auth::router, |c| {
+        c.registration = Registration::Closed
+    })
+    .await;
+    let reply = closed
+        .call(Method::GET, "/api/auth/config", None, None)
+        .await;
+    assert_eq!(
+        reply.expect(StatusCode::OK)["data"]["registration"],
+        "closed"
+    );
+    let reply = closed
+        .call(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some(json!({"email": "new@example.com", "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(
+        reply.expect(StatusCode::FORBIDDEN),
+        &json!({"code": 1, "msg": "registration is closed on this server", "data": null})
+    );
+    // Nobody was created.
+    assert!(
+        closed
+            .state
+            .db
+            .find_user_by_email("new@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -132,6 +132,11 @@ fn issue(state: &AppState, user: &User) -> Result<AuthResponse, ApiError> {
 }
 
 pub async fn register(state: &AppState, req: RegisterRequest) -> Result<AuthResponse, ApiError> {
+    if state.config.registration == crate::config::Registration::Closed {
+        return Err(ApiError::Forbidden(
+            "registration is closed on this server".into(),
+        ));
+    }
     let email = normalize_email("email", &req.email)?;
     password::validate("password", &req.password)?;
     let username = match req.username.as_deref() {
@@ -299,5 +304,17 @@ mod tests {
         assert!(normalize_username("a\u{0}b").is_err());
         assert!(normalize_username(&"x".repeat(65)).is_err());
         assert_eq!(normalize_username("李雷").unwrap(), "李雷");
+    }
+}
+
+/// What the server tells clients before they sign in (`GET /api/auth/config`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PublicConfig {
+    pub registration: crate::config::Registration,
+}
+
+pub fn public_config(state: &AppState) -> PublicConfig {
+    PublicConfig {
+        registration: state.config.registration,
     }
 }
