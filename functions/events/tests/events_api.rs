@@ -367,6 +367,9 @@ async fn dates_are_read_in_the_sites_timezone() {
         "start_time=2024-01-01T00:00:00%2B08:00",
     )
     .await;
+    // The deepest offset page allowed still answers.
+    let deepest = list(&app, &token, site.id, "page=100&page_size=100").await;
+    assert_eq!(deepest["page"], 100);
     assert_eq!(rfc["total"], 1);
     for bad in [
         "start_time=yesterday",
@@ -375,6 +378,9 @@ async fn dates_are_read_in_the_sites_timezone() {
         "page=0",
         "page_size=0",
         "is_bot=maybe",
+        // Offset paging stops at the first 10,000 events (cursor paging goes on).
+        "page=101&page_size=100",
+        "page=10001",
     ] {
         let reply = app
             .call(

@@ -141,6 +141,10 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// How deep offset paging goes (`page × page_size`): a page reads every event before it,
+/// so deeper pages would cost without bound; `cursor` paging costs one page at any depth.
+pub const MAX_OFFSET_EVENTS: usize = 10_000;
+
 pub async fn list(
     state: &AppState,
     user: &User,
@@ -193,6 +197,12 @@ pub async fn list(
             (total, 0)
         }
         None => {
+            if page.saturating_mul(page_size) > MAX_OFFSET_EVENTS {
+                return Err(ApiError::bad_request(format!(
+                    "page × page_size may reach at most the first {MAX_OFFSET_EVENTS} events; \
+                     follow next_cursor for later ones"
+                )));
+            }
             let total = state.db.count_events(&range).await?;
             (total, (page - 1).saturating_mul(page_size))
         }
