@@ -383,3 +383,81 @@ async fn summaries_never_show_a_week_or_a_month_below_a_day() {
         .0;
     assert_eq!((s.pv, s.week_pv, s.month_pv, s.uv), (240, 240, 240, 240));
 }
+
+/// Format-1 items (session bucket copies and whole sketches, before issue 14 §3) are still
+/// read: a day written by an older aggregator shows its figures, and new events add to
+/// them; a range merges old whole sketches with new parts as one union.
+#[tokio::test]
+async fn format_1_items_are_read_back_and_new_events_add_to_them() {
+    use pingoo::stats::schema::{CopyFields, SketchItem, Window};
+    use pingoo::stats::sketch::{Distinct, hash};
+    let w = world().await;
+    let db = &w.app.state.db;
+    let pk = schema::partition(w.site.id, w.site.generation);
+    let (d1, d2) = (day(2025, 9, 16), day(2025, 9, 17));
+    // What an older aggregator left for the 16th: 3 sessions (1 bounce, 40 s in all) in
+    // two buckets, 3 visitors and 2 addresses in its whole day sketch.
+    let copy = |fields: &[(&str, u64)]| CopyFields {
+        version: 2,
+        fields: fields.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+    };
+    let mut old_day = CounterItem::default();
+    old_day.numbers.insert("pv".into(), 5);
+    old_day
+        .copies
+        .insert("b0".into(), copy(&[("s", 2), ("b", 1), ("d", 30_000)]));
+    old_day
+        .copies
+        .insert("b3".into(), copy(&[("s", 1), ("b", 0), ("d", 10_000)]));
+    old_day
+        .copies
+        .insert("dx".into(), copy(&[("u", 3), ("i", 2)]));
+    let mut sketch = SketchItem {
+        version: 2,
+        ..SketchItem::default()
+    };
+    for s in ["old-1", "old-2", "shared"] {
+        sketch.sessions.insert(hash(s));
+    }
+    for ip in ["198.51.100.1", "198.51.100.7"] {
+        sketch.addresses.insert(hash(ip));
+    }
+    assert!(matches!(sketch.sessions, Distinct::Exact(_)));
+    let old_sketch_sk = schema::sketch_key(Window::Day, d1);
+    db.put_stats_items(vec![
+        old_day.encode(&pk, &schema::day_key(d1)),
+        sketch.encode(&pk, &old_sketch_sk),
+    ])
+    .await
+    .unwrap();
+
+    // New events through the aggregator: on the 16th a new session, on the 17th a
+    // session also seen on the 16th and a new one.
+    let events = vec![
+        page_view(&w.site, d1, 50_000, "new-1", "/a"),
+        page_view(&w.site, d2, 3_600, "shared", "/a"),
+        page_view(&w.site, d2, 7_200, "new-2", "/b"),
+    ];
+    put(db, &events).await;
+    Aggregator::new(db.clone())
+        .apply(&stream_events(&w).await)
+        .await
+        .unwrap();
+
+    let one = query::summary(db, w.site.id, w.site.generation, d1, d1)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(one.pv, 6);
+    assert_eq!(one.uv, 4, "3 old visitors + 1 new");
+    // 4 sessions, 2 of them bounces.
+    assert_eq!(one.bounce_rate, 50.0);
+    assert_eq!(one.avg_duration, 10);
+    let range = query::summary(db, w.site.id, w.site.generation, d1, d2)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(range.pv, 8);
+    // old-1, old-2, shared, new-1, new-2: "shared" counts once across the formats.
+    assert_eq!(range.uv, 5);
+}
