@@ -16,13 +16,14 @@ use pingoo::AppState;
 use pingoo::stats::aggregate::Aggregator;
 use pingoo::store::Db;
 
-/// Every HTTP function's routes, merged, with the common layers applied once: exactly the
+/// Every HTTP function's routes (the dashboard's too), merged, with the common layers applied once: exactly the
 /// routers the Lambdas run.
 pub fn app(state: AppState) -> Router {
     let routes = pingoo_auth::routes()
         .merge(pingoo_sites::routes())
         .merge(pingoo_events::routes())
-        .merge(pingoo_collect::routes());
+        .merge(pingoo_collect::routes())
+        .merge(pingoo_web::routes());
     pingoo::http::service(routes, state)
 }
 
