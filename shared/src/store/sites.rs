@@ -213,7 +213,7 @@ impl Db {
             .update_expression("ADD #sites :minus")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#sites", SITES_COUNT)
-            .expression_attribute_values(":minus", n_signed(-1))
+            .expression_attribute_values(":minus", n(-1))
             .build()
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let actions = vec![
@@ -224,8 +224,4 @@ impl Db {
         ];
         Ok(transact(&self.client, actions).await?.is_ok())
     }
-}
-
-fn n_signed(v: i64) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::N(v.to_string())
 }

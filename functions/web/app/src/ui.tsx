@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { t } from './i18n';
-import { ApiError } from './api';
+import { ApiError, api } from './api';
 
 export function msgOf(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -54,6 +54,27 @@ export function CopyButton({ text, label }: { text: string; label?: string }) {
       }}
     >
       {done ? t('copied') : label ?? t('copy')}
+    </button>
+  );
+}
+
+/** Deletes `path` (a key, a share link), then `done`; a failure goes to `fail`. */
+export function RevokeButton({ path, done, fail, testId }: { path: string; done: () => void; fail: (e: unknown) => void; testId?: string }) {
+  return (
+    <button
+      type="button"
+      class="btn small danger"
+      data-testid={testId}
+      onClick={async () => {
+        try {
+          await api(path, { method: 'DELETE' });
+          done();
+        } catch (x) {
+          fail(x);
+        }
+      }}
+    >
+      {t('revoke')}
     </button>
   );
 }

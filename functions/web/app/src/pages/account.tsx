@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, clearSession, user } from '../api';
 import { fmtTime, t } from '../i18n';
 import { navigate } from '../router';
-import { CopyButton, Dialog, ErrorBox, Skeleton, useAsync } from '../ui';
+import { CopyButton, Dialog, ErrorBox, RevokeButton, Skeleton, useAsync } from '../ui';
 
 interface ApiKey {
   id: number;
@@ -120,20 +120,7 @@ function Keys() {
               <span class="muted">
                 {k.scope} · {k.last_used_at ? t('lastUsed', { date: fmtTime(k.last_used_at, tz()) }) : t('neverUsed')}
               </span>
-              <button
-                type="button"
-                class="btn small danger"
-                onClick={async () => {
-                  try {
-                    await api(`/api/auth/keys/${k.id}`, { method: 'DELETE' });
-                    list.reload();
-                  } catch (x) {
-                    setErr(x);
-                  }
-                }}
-              >
-                {t('revoke')}
-              </button>
+              <RevokeButton path={`/api/auth/keys/${k.id}`} done={list.reload} fail={setErr} />
             </li>
           ))}
         </ul>

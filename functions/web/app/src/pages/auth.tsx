@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, setSession, ApiError } from '../api';
 import { t } from '../i18n';
 import { navigate, type Route } from '../router';
@@ -9,6 +9,13 @@ export default function Auth({ route }: { route: Route }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The server says whether it takes new accounts (GET /api/auth/config, public).
+  const [closed, setClosed] = useState(false);
+  useEffect(() => {
+    api<{ registration: string }>('/api/auth/config', { bearer: false })
+      .then((c) => setClosed(c.registration === 'closed'))
+      .catch(() => setClosed(false));
+  }, []);
   const next = new URLSearchParams(location.search).get('next');
   const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 
@@ -30,6 +37,20 @@ export default function Auth({ route }: { route: Route }) {
     } finally {
       setBusy(false);
     }
+  }
+
+  if (register && closed) {
+    return (
+      <div class="auth card">
+        <h1>{t('register')}</h1>
+        <p role="status" data-testid="registration-closed">
+          {t('registrationClosed')}
+        </p>
+        <p class="muted">
+          <a href="/login">{t('haveAccount')}</a>
+        </p>
+      </div>
+    );
   }
 
   return (
@@ -64,7 +85,7 @@ export default function Auth({ route }: { route: Route }) {
       <p class="muted">
         {register ? (
           <a href="/login">{t('haveAccount')}</a>
-        ) : (
+        ) : closed ? null : (
           <a href="/register">{t('noAccount')}</a>
         )}
       </p>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { fmtNum, fmtTime, t } from '../i18n';
 import { navigate, type Route } from '../router';
-import { CopyButton, Dialog, ErrorBox, Skeleton, useAsync } from '../ui';
+import { CopyButton, Dialog, ErrorBox, RevokeButton, Skeleton, useAsync } from '../ui';
 import { Snippet } from './snippet';
 import type { Site } from './sites';
 import { rememberTz } from './dashboard';
@@ -112,21 +112,7 @@ function Shares({ siteId, tz }: { siteId: number; tz: string }) {
                   {s.expires_at ? t('expires', { date: fmtTime(s.expires_at, tz) }) : t('noExpiry')}
                 </span>
                 <CopyButton text={url} />
-                <button
-                  type="button"
-                  class="btn small danger"
-                  data-testid="revoke-share"
-                  onClick={async () => {
-                    try {
-                      await api(`/api/sites/${siteId}/shares/${s.id}`, { method: 'DELETE' });
-                      list.reload();
-                    } catch (x) {
-                      setErr(x);
-                    }
-                  }}
-                >
-                  {t('revoke')}
-                </button>
+                <RevokeButton path={`/api/sites/${siteId}/shares/${s.id}`} done={list.reload} fail={setErr} testId="revoke-share" />
               </li>
             );
           })}
