@@ -28,7 +28,7 @@ use super::apply::{
     apply_sessions, padded_seq,
 };
 use super::facts::{SiteInfo, Touch, realtime_touches, touches};
-use super::schema::{Markers, delta_target, partition, write_phase};
+use super::schema::{Markers, delta_target, partition, tiers, write_phase};
 use crate::events::model::Event;
 use crate::store::{Db, StoreError, WriteMeter};
 
@@ -342,17 +342,20 @@ pub(crate) async fn apply_placed(
                     adds.entry(sk.clone()).or_default();
                     members.entry(sk).or_default().push((attr, value));
                 }
-                Touch::Session { sk, at } => {
+                Touch::Session { base, hash, at } => {
+                    let sk = tiers::item_key(&base, hash, 0);
                     sessions.entry((pk.clone(), sk)).or_default().records.push((
                         p.index,
                         SessionRecord {
                             shard: p.shard,
                             seq: p.seq.clone(),
+                            hash,
                             at,
                         },
                     ))
                 }
-                Touch::Distinct { sk, hash } => {
+                Touch::Distinct { base, hash } => {
+                    let sk = tiers::item_key(&base, hash, 0);
                     distinct.entry((pk.clone(), sk)).or_default().records.push((
                         p.index,
                         DistinctRecord {
@@ -418,53 +421,97 @@ pub(crate) async fn apply_placed(
             .unwrap_or(Some(&no_markers))
     };
 
-    // Phase 1: read-modify-write items; collect what they owe their counter items.
-    // (Futures are built in loops, not closures, so the batch future stays `Send`.)
-    let mut jobs = Vec::with_capacity(sessions.len() + distinct.len());
-    for ((pk, sk), job) in &sessions {
-        let records = job.all();
-        let target = target_of(pk, sk);
-        jobs.push(futures::future::Either::Left(async move {
-            let result = match target {
-                Some(target) => apply_sessions(db, pk, sk, &records, target, meter).await,
-                None => Err(StoreError::Contention),
-            };
-            (pk, sk, job.first(), records.len(), result)
-        }));
-    }
-    for ((pk, sk), job) in &distinct {
-        let records = job.all();
-        let target = target_of(pk, sk);
-        jobs.push(futures::future::Either::Right(async move {
-            let result = match target {
-                Some(target) => apply_distinct(db, pk, sk, &records, target, meter).await,
-                None => Err(StoreError::Contention),
-            };
-            (pk, sk, job.first(), records.len(), result)
-        }));
-    }
-    let results: Vec<_> = futures::stream::iter(jobs)
-        .buffer_unordered(PARALLEL)
-        .collect()
-        .await;
-    for (pk, sk, first, records, result) in results {
-        match result {
-            Ok(owed) => {
-                let Some(target) = delta_target(sk) else {
-                    continue;
+    // Phase 1: read-modify-write items, tier by tier (see `schema::tiers`): each item
+    // applies the records of values it holds or admits, and sends the others one tier
+    // down; collect what they owe their counter items.
+    let deepest = tiers::SESSIONS.deepest.max(tiers::SKETCH.deepest);
+    for tier in 0..=deepest {
+        if sessions.is_empty() && distinct.is_empty() {
+            break;
+        }
+        // (Futures are built in loops, not closures, so the batch future stays `Send`.)
+        let mut jobs = Vec::with_capacity(sessions.len() + distinct.len());
+        for ((pk, sk), job) in &sessions {
+            let records = job.all();
+            let target = target_of(pk, sk);
+            jobs.push(futures::future::Either::Left(async move {
+                let result = match target {
+                    Some(target) => apply_sessions(db, pk, sk, tier, &records, target, meter).await,
+                    None => Err(StoreError::Contention),
                 };
+                (true, pk, sk, result)
+            }));
+        }
+        for ((pk, sk), job) in &distinct {
+            let records = job.all();
+            let target = target_of(pk, sk);
+            jobs.push(futures::future::Either::Right(async move {
+                let result = match target {
+                    Some(target) => apply_distinct(db, pk, sk, tier, &records, target, meter).await,
+                    None => Err(StoreError::Contention),
+                };
+                (false, pk, sk, result)
+            }));
+        }
+        let results: Vec<_> = futures::stream::iter(jobs)
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        let mut next_sessions: BTreeMap<ItemId, Job<SessionRecord>> = BTreeMap::new();
+        let mut next_distinct: BTreeMap<ItemId, Job<DistinctRecord>> = BTreeMap::new();
+        for (is_session, pk, sk, result) in results {
+            let id = (pk.clone(), sk.clone());
+            let (first, records) = if is_session {
+                let job = sessions.get(&id);
+                (job.and_then(Job::first), job.map_or(0, |j| j.records.len()))
+            } else {
+                let job = distinct.get(&id);
+                (job.and_then(Job::first), job.map_or(0, |j| j.records.len()))
+            };
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    set_aside(pk, sk, records, &err);
+                    out.set_aside += 1;
+                    cuts.lower(pk, first);
+                    continue;
+                }
+            };
+            if let Some(target) = delta_target(sk) {
                 let job = counters.entry((pk.clone(), target)).or_default();
-                for o in owed {
+                for o in outcome.owed {
                     let batch = batch_seqs.get(&(pk.clone(), o.shard));
                     attach(job, o, batch, first);
                 }
             }
-            Err(err) => {
-                set_aside(pk, sk, records, &err);
-                out.set_aside += 1;
-                cuts.lower(pk, first);
+            for i in outcome.spilled {
+                if is_session {
+                    if let Some((index, r)) = sessions.get(&id).and_then(|j| j.records.get(i)) {
+                        let down = (
+                            pk.clone(),
+                            tiers::item_key(sk_base(sk, tier), r.hash, tier + 1),
+                        );
+                        next_sessions
+                            .entry(down)
+                            .or_default()
+                            .records
+                            .push((*index, r.clone()));
+                    }
+                } else if let Some((index, r)) = distinct.get(&id).and_then(|j| j.records.get(i)) {
+                    let down = (
+                        pk.clone(),
+                        tiers::item_key(sk_base(sk, tier), r.hash, tier + 1),
+                    );
+                    next_distinct
+                        .entry(down)
+                        .or_default()
+                        .records
+                        .push((*index, r.clone()));
+                }
             }
         }
+        sessions = next_sessions;
+        distinct = next_distinct;
     }
     for job in counters.values_mut() {
         job.records.sort_by(|a, b| a.1.seq.cmp(&b.1.seq));
@@ -515,6 +562,11 @@ pub(crate) async fn apply_placed(
     }
     out.first_not_applied = cuts.first();
     out
+}
+
+/// The base key of a tier item of tier `tier` (its key without the tier's hex digits).
+fn sk_base(sk: &str, tier: usize) -> &str {
+    sk.get(..sk.len().saturating_sub(tier)).unwrap_or(sk)
 }
 
 /// Adds a delta a read-modify-write item owes to its counter item's job, with the record

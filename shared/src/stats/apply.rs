@@ -33,11 +33,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::stats::sessions::{Session, SessionTotals};
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::schema::{
-    self, CopyFields, CounterItem, Deltas, Family, Markers, Of, PartItem, SessionItem, attr,
-    items::Item,
+    self, BucketItem, CopyFields, CounterItem, Deltas, Family, Markers, Of, PartItem, PartKey,
+    attr, items::Item,
 };
 use crate::store::{Condition, Db, Outcome, StoreError, Update, WriteMeter};
 
@@ -73,6 +75,8 @@ pub struct CounterRecord {
 pub struct SessionRecord {
     pub shard: u64,
     pub seq: String,
+    /// The session's hash.
+    pub hash: u64,
     pub at: u32,
 }
 
@@ -394,33 +398,73 @@ async fn mark_full(db: &Db, pk: &str, sk: &str, meter: &WriteMeter) -> Result<()
     Ok(())
 }
 
-/// Applies session records (in stream order) to one session item, exactly once per
-/// record; returns what it owes its day item (`target`: the day item's markers, read
-/// before).
+/// What applying records to one tier item did: what it owes its counter item, and which
+/// records (indices into the records given) it had no room for: their values go one tier
+/// down.
+#[derive(Debug, Default)]
+pub struct TierOutcome {
+    pub owed: Vec<Owed>,
+    pub spilled: Vec<usize>,
+}
+
+/// Applies session records (in stream order) to one session bucket of tier `tier`,
+/// exactly once per record; returns what it owes its day item (`target`: the day item's
+/// markers, read before) and the records of sessions it neither holds nor admits.
+///
+/// A session the bucket holds takes the records past the bucket's marker for their shard
+/// (earlier ones were applied with it). A session it does not hold is admitted while the
+/// bucket has room; once full, the bucket never admits again, so a record of a session it
+/// does not hold was never applied here, whatever the markers say, and goes down.
 pub async fn apply_sessions(
     db: &Db,
     pk: &str,
     sk: &str,
+    tier: usize,
     records: &[SessionRecord],
     target: &Markers,
     meter: &WriteMeter,
-) -> Result<Vec<Owed>, StoreError> {
+) -> Result<TierOutcome, StoreError> {
+    let layout = schema::tiers::SESSIONS;
     for attempt in 1..=ATTEMPTS {
-        let stored = SessionItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
-        let mut session = stored.session;
-        let mut fresh = BTreeMap::new();
+        let stored = BucketItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
+        let mut sessions = stored.sessions.clone();
+        let mut spilled = Vec::new();
         let mut by_shard: BTreeMap<u64, Vec<&SessionRecord>> = BTreeMap::new();
-        for r in records {
-            if !applied(stored.markers.get(&r.shard), &r.seq) {
-                by_shard.entry(r.shard).or_default().push(r);
+        for (i, r) in records.iter().enumerate() {
+            let held = stored.sessions.contains_key(&r.hash);
+            if held && applied(stored.markers.get(&r.shard), &r.seq) {
+                continue;
             }
+            if !held && !sessions.contains_key(&r.hash) {
+                if !layout.admits(tier, sessions.len()) {
+                    spilled.push(i);
+                    continue;
+                }
+                // Admitted: counts towards the bucket's room from now on.
+                sessions.insert(r.hash, Session::new(r.at));
+            }
+            by_shard.entry(r.shard).or_default().push(r);
         }
+        // Deltas per shard: the touched sessions' totals before and after its records.
+        let mut fresh = BTreeMap::new();
+        let mut current = stored.sessions.clone();
         for (shard, rs) in &by_shard {
-            let before = crate::stats::sessions::SessionTotals::of(session.as_ref());
-            for r in rs {
-                crate::stats::sessions::record(&mut session, r.at);
+            let touched: std::collections::BTreeSet<u64> = rs.iter().map(|r| r.hash).collect();
+            let mut before = SessionTotals::default();
+            for h in &touched {
+                before += SessionTotals::of(current.get(h));
             }
-            let after = crate::stats::sessions::SessionTotals::of(session.as_ref());
+            for r in rs {
+                let mut s = current.get(&r.hash).copied();
+                crate::stats::sessions::record(&mut s, r.at);
+                if let Some(s) = s {
+                    current.insert(r.hash, s);
+                }
+            }
+            let mut after = SessionTotals::default();
+            for h in &touched {
+                after += SessionTotals::of(current.get(h));
+            }
             let last = rs.iter().map(|r| r.seq.as_str()).max().unwrap_or_default();
             fresh.insert(
                 *shard,
@@ -433,20 +477,20 @@ pub async fn apply_sessions(
         let written = !fresh.is_empty();
         let (markers, deltas, owed) = settle(&stored.markers, &stored.deltas, target, fresh);
         if !written {
-            return Ok(owed);
+            return Ok(TierOutcome { owed, spilled });
         }
-        let next = SessionItem {
+        let next = BucketItem {
             version: stored.version + 1,
             markers,
             deltas,
-            session,
+            sessions: current,
         };
         if let Some(units) = db
             .stats_put_versioned(next.encode(pk, sk), stored.version)
             .await?
         {
             meter.record(units);
-            return Ok(owed);
+            return Ok(TierOutcome { owed, spilled });
         }
         crate::store::backoff(attempt).await;
     }
@@ -460,20 +504,27 @@ fn advance(markers: &mut Markers, shard: u64, seq: &str) {
     }
 }
 
-/// Adds hashed values to one sketch part item; returns what it owes its counter item
-/// (`target`: that item's markers, read before). Writes nothing when every value was
-/// already counted.
+/// Adds hashed values to one sketch part item of tier `tier`; returns what it owes its
+/// counter item (`target`: that item's markers, read before) and the records of values
+/// it neither lists nor has room for. Writes nothing when every value was already
+/// counted.
 pub async fn apply_distinct(
     db: &Db,
     pk: &str,
     sk: &str,
+    tier: usize,
     records: &[DistinctRecord],
     target: &Markers,
     meter: &WriteMeter,
-) -> Result<Vec<Owed>, StoreError> {
+) -> Result<TierOutcome, StoreError> {
+    let layout = schema::tiers::SKETCH;
     let counter = match schema::part_of_key(sk) {
-        Some((Of::Sessions, _)) => attr::UV,
-        Some((Of::Addresses, _)) => attr::IP,
+        Some(PartKey {
+            of: Of::Sessions, ..
+        }) => attr::UV,
+        Some(PartKey {
+            of: Of::Addresses, ..
+        }) => attr::IP,
         None => {
             return Err(StoreError::Malformed(format!("{sk} is not a sketch part")));
         }
@@ -482,18 +533,35 @@ pub async fn apply_distinct(
         let stored = PartItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
         let mut part = stored.part.clone();
         let mut fresh = BTreeMap::new();
-        let mut by_shard: BTreeMap<u64, Vec<&DistinctRecord>> = BTreeMap::new();
-        for r in records {
-            by_shard.entry(r.shard).or_default().push(r);
+        let mut spilled = Vec::new();
+        let mut by_shard: BTreeMap<u64, Vec<(usize, &DistinctRecord)>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            by_shard.entry(r.shard).or_default().push((i, r));
         }
         for (shard, rs) in &by_shard {
             let before = part.count();
             let mut changed = false;
-            for r in rs {
-                changed |= part.insert(r.hash);
+            for (i, r) in rs {
+                let room = part.listed().is_none_or(|held| layout.admits(tier, held));
+                if part.lists(r.hash) {
+                    continue;
+                }
+                if !room {
+                    spilled.push(*i);
+                    continue;
+                }
+                changed |= if tier < layout.deepest {
+                    part.list(r.hash)
+                } else {
+                    part.insert(r.hash)
+                };
             }
             if changed {
-                let last = rs.iter().map(|r| r.seq.as_str()).max().unwrap_or_default();
+                let last = rs
+                    .iter()
+                    .map(|(_, r)| r.seq.as_str())
+                    .max()
+                    .unwrap_or_default();
                 let by = i64::try_from(part.count()).unwrap_or(i64::MAX)
                     - i64::try_from(before).unwrap_or(i64::MAX);
                 fresh.insert(
@@ -502,10 +570,11 @@ pub async fn apply_distinct(
                 );
             }
         }
+        spilled.sort_unstable();
         let written = !fresh.is_empty();
         let (markers, deltas, owed) = settle(&stored.markers, &stored.deltas, target, fresh);
         if !written {
-            return Ok(owed);
+            return Ok(TierOutcome { owed, spilled });
         }
         let next = PartItem {
             version: stored.version + 1,
@@ -518,7 +587,7 @@ pub async fn apply_distinct(
             .await?
         {
             meter.record(units);
-            return Ok(owed);
+            return Ok(TierOutcome { owed, spilled });
         }
         crate::store::backoff(attempt).await;
     }

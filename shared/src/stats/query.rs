@@ -357,11 +357,16 @@ async fn day_sketches(
             continue;
         };
         match schema::part_of_key(sk) {
-            Some((of, index)) => {
+            Some(key) => {
                 let part = PartItem::decode(pk, sk, &item)?.part;
-                match of {
-                    Of::Sessions => sessions.merge_part(index, &part),
-                    Of::Addresses => addresses.merge_part(index, &part),
+                let into = match key.of {
+                    Of::Sessions => &mut sessions,
+                    Of::Addresses => &mut addresses,
+                };
+                match key.index {
+                    Some(index) => into.merge_part(index, &part),
+                    // A shallower tier's part lists its hashes.
+                    None => into.merge_hashes(part.hashes()),
                 }
             }
             None => {

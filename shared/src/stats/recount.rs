@@ -18,8 +18,8 @@ use chrono::{Datelike, Days, NaiveDate};
 use super::facts::{SiteInfo, Touch, touches};
 use super::query::{Counters, Figures, days, figures_of, month_end, stored_figures};
 use super::schema::{
-    self, CounterItem, Family, Kind, Markers, Of, PartItem, SessionItem, SketchItem, attr,
-    delta_target, monday_of, partition,
+    self, BucketItem, CounterItem, Family, Kind, Markers, Of, PartItem, PartKey, SketchItem, attr,
+    delta_target, monday_of, partition, tiers,
 };
 use crate::events::model::Event;
 use crate::store::{Db, EventFilter, EventRange, Item, StoreError};
@@ -57,7 +57,7 @@ pub enum RecountError {
 #[derive(Debug, Default)]
 struct Folded {
     counters: BTreeMap<String, CounterItem>,
-    sessions: BTreeMap<String, SessionItem>,
+    sessions: BTreeMap<String, BucketItem>,
     parts: BTreeMap<String, PartItem>,
 }
 
@@ -74,13 +74,34 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
                         .entry(attr)
                         .or_default() += by
                 }
-                Touch::Session { sk, at } => {
-                    super::sessions::record(&mut f.sessions.entry(sk).or_default().session, at);
+                Touch::Session { base, hash, at } => {
+                    let bucket = place(&base, hash, &tiers::SESSIONS, |sk| {
+                        f.sessions
+                            .get(sk)
+                            .map(|b| (b.sessions.contains_key(&hash), b.sessions.len()))
+                    });
+                    let sessions = &mut f.sessions.entry(bucket).or_default().sessions;
+                    let mut s = sessions.get(&hash).copied();
+                    super::sessions::record(&mut s, at);
+                    if let Some(s) = s {
+                        sessions.insert(hash, s);
+                    }
                 }
                 // Realtime minutes are not rebuilt (and `touches` never gives these).
                 Touch::Member { .. } => {}
-                Touch::Distinct { sk, hash } => {
-                    f.parts.entry(sk).or_default().part.insert(hash);
+                Touch::Distinct { base, hash } => {
+                    let sk = place(&base, hash, &tiers::SKETCH, |sk| {
+                        f.parts
+                            .get(sk)
+                            .map(|p| (p.part.lists(hash), p.part.listed().unwrap_or(usize::MAX)))
+                    });
+                    let shallow = schema::part_of_key(&sk).is_some_and(|k| k.index.is_none());
+                    let part = &mut f.parts.entry(sk).or_default().part;
+                    if shallow {
+                        part.list(hash);
+                    } else {
+                        part.insert(hash);
+                    }
                 }
             }
         }
@@ -89,6 +110,26 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
         fit(&mut counter.numbers);
     }
     f
+}
+
+/// The item of `hash`'s path (see [`tiers`]) that holds it, or would admit it now;
+/// `held(sk)`: whether that item holds the value, and how many values it holds (`None`
+/// when the item does not exist yet).
+fn place(
+    base: &str,
+    hash: u64,
+    layout: &tiers::Layout,
+    held: impl Fn(&str) -> Option<(bool, usize)>,
+) -> String {
+    for tier in 0..layout.deepest {
+        let sk = tiers::item_key(base, hash, tier);
+        match held(&sk) {
+            Some((true, _)) => return sk,
+            Some((false, n)) if !layout.admits(tier, n) => continue,
+            _ => return sk,
+        }
+    }
+    tiers::item_key(base, hash, layout.deepest)
 }
 
 /// Ranking items must stay within the aggregator's byte budget: past it the smallest
@@ -143,8 +184,12 @@ fn finish(f: &mut Folded, version: &dyn Fn(&str) -> u64, markers: &Markers) {
         item.version = version(sk);
         item.markers = markers.clone();
         let counter = match schema::part_of_key(sk) {
-            Some((Of::Sessions, _)) => attr::UV,
-            Some((Of::Addresses, _)) => attr::IP,
+            Some(PartKey {
+                of: Of::Sessions, ..
+            }) => attr::UV,
+            Some(PartKey {
+                of: Of::Addresses, ..
+            }) => attr::IP,
             None => continue,
         };
         if let Some(target) = delta_target(sk) {
@@ -237,7 +282,9 @@ pub async fn recount(
         .saturating_sub(1),
         filter: EventFilter::default(),
     };
-    let events = db.all_events(&range).await?;
+    let mut events = db.all_events(&range).await?;
+    // In time order, so that a rebuild places values in tier items the same way each time.
+    events.sort_by_key(|e| e.id);
     let pk = partition(site_id, site.generation);
     let wanted = days(from, to);
     let mut expected_items = fold(&events, &info);
@@ -304,10 +351,10 @@ pub async fn recount(
                 ..CounterItem::default()
             }
             .encode(&pk, sk),
-            Kind::Sessions => SessionItem {
+            Kind::Sessions => BucketItem {
                 version: version(sk),
                 markers: markers.clone(),
-                ..SessionItem::default()
+                ..BucketItem::default()
             }
             .encode(&pk, sk),
             Kind::Sketch if schema::part_of_key(sk).is_some() => PartItem {

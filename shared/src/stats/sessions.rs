@@ -1,7 +1,8 @@
 //! Per-day session state: for every session seen that day, its first and last event time
-//! and how many events it had. Each session is its own small item (see
-//! [`schema`](super::schema)), so one event rewrites ~200 bytes whatever the day's
-//! traffic; what it changes in the day's totals travels to the day item as a delta.
+//! and how many events it had. Sessions live in small tier buckets (see
+//! [`schema::tiers`](super::schema::tiers)), so one event rewrites about 1 KB at most
+//! whatever the day's traffic; what it changes in the day's totals travels to the day
+//! item as a delta.
 
 /// One session within one day. Times are milliseconds since the start of the site's day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

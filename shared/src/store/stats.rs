@@ -421,7 +421,7 @@ impl Db {
                     .map_err(|e| StoreError::Malformed(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // A rebuild of a busy day writes one item per session: 8 batches at a time.
+        // A rebuild of a busy day writes thousands of tier items: 8 batches at a time.
         let writes = requests
             .chunks(25)
             .map(|chunk| self.batch_write(&self.tables.stats, chunk.to_vec()));

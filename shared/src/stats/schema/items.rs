@@ -64,14 +64,15 @@ pub struct CounterItem {
 /// marker for that shard has reached the item's.
 pub type Deltas = BTreeMap<u64, BTreeMap<String, i64>>;
 
-/// One session of one day.
+/// One bucket of one day's sessions (a tier item, see [`super::tiers`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionItem {
+pub struct BucketItem {
     /// 0 when the item does not exist yet.
     pub version: u64,
     pub markers: Markers,
     pub deltas: Deltas,
-    pub session: Option<Session>,
+    /// By session hash.
+    pub sessions: BTreeMap<u64, Session>,
 }
 
 /// One part of one window's sessions or addresses sketch.
@@ -308,37 +309,50 @@ fn put_version(item: &mut Item, version: u64) {
     item.insert(attr::VERSION.into(), AttributeValue::N(version.to_string()));
 }
 
-impl SessionItem {
-    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<SessionItem, SchemaError> {
-        let field = |name: &str| {
-            item.get(name)
-                .map(|v| number::<u32>(pk, sk, name, v))
-                .transpose()
-        };
-        let session = match (
-            field(attr::FIRST)?,
-            field(attr::LAST)?,
-            field(attr::EVENTS)?,
-        ) {
-            (None, None, None) => None,
-            (Some(first), Some(last), Some(events)) => {
-                let s = Session {
-                    first,
-                    last,
-                    events,
-                };
-                if !s.is_valid() {
-                    return Err(err(pk, sk, format!("impossible session {s:?}")));
-                }
-                Some(s)
+/// Bytes of one session in a bucket's table: hash, first, last, events (little-endian).
+const SESSION_BYTES: usize = 20;
+
+impl BucketItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<BucketItem, SchemaError> {
+        let table = bytes(pk, sk, item, attr::BUCKET)?;
+        if !table.len().is_multiple_of(SESSION_BYTES) {
+            return Err(err(pk, sk, "session table is not whole sessions"));
+        }
+        let mut sessions = BTreeMap::new();
+        let mut last: Option<u64> = None;
+        for row in table.chunks_exact(SESSION_BYTES) {
+            let u64_at = |i: usize| {
+                row.get(i..i + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_le_bytes)
+                    .unwrap_or_default()
+            };
+            let u32_at = |i: usize| {
+                row.get(i..i + 4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_le_bytes)
+                    .unwrap_or_default()
+            };
+            let hash = u64_at(0);
+            if last.is_some_and(|l| l >= hash) {
+                return Err(err(pk, sk, "session table is not sorted"));
             }
-            _ => return Err(err(pk, sk, "session fields are incomplete")),
-        };
-        Ok(SessionItem {
+            last = Some(hash);
+            let s = Session {
+                first: u32_at(8),
+                last: u32_at(12),
+                events: u32_at(16),
+            };
+            if !s.is_valid() {
+                return Err(err(pk, sk, format!("impossible session {s:?}")));
+            }
+            sessions.insert(hash, s);
+        }
+        Ok(BucketItem {
             version: version(pk, sk, item)?,
             markers: markers_of(pk, sk, item)?,
             deltas: deltas_of(pk, sk, item)?,
-            session,
+            sessions,
         })
     }
 
@@ -347,23 +361,26 @@ impl SessionItem {
         put_markers(&mut item, &self.markers);
         put_deltas(&mut item, &self.deltas);
         put_version(&mut item, self.version);
-        if let Some(s) = &self.session {
-            for (name, v) in [
-                (attr::FIRST, s.first),
-                (attr::LAST, s.last),
-                (attr::EVENTS, s.events),
-            ] {
-                item.insert(name.into(), AttributeValue::N(v.to_string()));
+        let mut table = Vec::with_capacity(SESSION_BYTES * self.sessions.len());
+        for (hash, s) in &self.sessions {
+            table.extend_from_slice(&hash.to_le_bytes());
+            for v in [s.first, s.last, s.events] {
+                table.extend_from_slice(&v.to_le_bytes());
             }
         }
-        if let Some(expires) = super::session_expiry(sk) {
+        item.insert(attr::BUCKET.into(), AttributeValue::B(table.into()));
+        if let Some(expires) = super::session_expiry(sk, chrono::Utc::now().timestamp()) {
             item.insert(attr::EXPIRES.into(), AttributeValue::N(expires.to_string()));
         }
         item
     }
 
     pub fn totals(&self) -> SessionTotals {
-        SessionTotals::of(self.session.as_ref())
+        let mut t = SessionTotals::default();
+        for s in self.sessions.values() {
+            t += s.totals();
+        }
+        t
     }
 }
 
@@ -378,12 +395,22 @@ pub fn session_adds(delta: [i64; 3]) -> BTreeMap<String, i64> {
 
 impl PartItem {
     pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<PartItem, SchemaError> {
+        let part = Part::from_bytes(bytes(pk, sk, item, attr::PART)?)
+            .map_err(|e| err(pk, sk, e.to_string()))?;
+        if let Some(cap) = super::part_of_key(sk).and_then(|k| super::tiers::SKETCH.cap(k.tier))
+            && part.listed().is_none_or(|n| n > cap)
+        {
+            return Err(err(
+                pk,
+                sk,
+                "a shallow tier's part must list at most its cap",
+            ));
+        }
         Ok(PartItem {
             version: version(pk, sk, item)?,
             markers: markers_of(pk, sk, item)?,
             deltas: deltas_of(pk, sk, item)?,
-            part: Part::from_bytes(bytes(pk, sk, item, attr::PART)?)
-                .map_err(|e| err(pk, sk, e.to_string()))?,
+            part,
         })
     }
 
@@ -513,36 +540,59 @@ mod tests {
         let mut item = key_of("1#0", sk);
         item.insert("p".into(), AttributeValue::B(vec![9, 9, 9].into()));
         assert!(PartItem::decode("1#0", sk, &item).is_err());
-        let sk = "S#20250915#00000000000000ab";
-        let mut item = key_of("1#0", sk);
-        item.insert("a".into(), AttributeValue::N("5".into()));
-        assert!(SessionItem::decode("1#0", sk, &item).is_err()); // incomplete
-        item.insert("z".into(), AttributeValue::N("4".into()));
-        item.insert("n".into(), AttributeValue::N("1".into()));
-        assert!(SessionItem::decode("1#0", sk, &item).is_err()); // last before first
-        item.insert("z".into(), AttributeValue::S("x".into()));
-        assert!(SessionItem::decode("1#0", sk, &item).is_err());
+        let sk = "S#20250915#s0a";
+        let row = |hash: u64, first: u32, last: u32, events: u32| {
+            let mut r = hash.to_le_bytes().to_vec();
+            for v in [first, last, events] {
+                r.extend_from_slice(&v.to_le_bytes());
+            }
+            r
+        };
+        let table = |rows: Vec<Vec<u8>>| {
+            let mut item = key_of("1#0", sk);
+            item.insert("t".into(), AttributeValue::B(rows.concat().into()));
+            item
+        };
+        let bad = [
+            table(vec![row(1, 5, 9, 2)[..19].to_vec()]), // not whole sessions
+            table(vec![row(1, 5, 4, 1)]),                // last before first
+            table(vec![row(1, 5, 5, 0)]),                // no events
+            table(vec![row(2, 1, 1, 1), row(1, 1, 1, 1)]), // not sorted
+        ];
+        for item in &bad {
+            assert!(BucketItem::decode("1#0", sk, item).is_err(), "{item:?}");
+        }
+        let mut item = table(vec![row(1, 5, 9, 2)]);
+        assert!(BucketItem::decode("1#0", sk, &item).is_ok());
+        item.insert("t".into(), AttributeValue::S("x".into()));
+        assert!(BucketItem::decode("1#0", sk, &item).is_err());
         let mut item = key_of("1#0", sk);
         item.insert("d3".into(), AttributeValue::N("1".into()));
-        assert!(SessionItem::decode("1#0", sk, &item).is_err()); // delta not a map
+        assert!(BucketItem::decode("1#0", sk, &item).is_err()); // delta not a map
     }
 
     #[test]
     fn session_and_part_items_round_trip() {
-        let sk = "S#20250915#00000000000000ab";
-        let s = SessionItem {
+        let sk = "S#20250915#s0a";
+        let s = BucketItem {
             version: 3,
             markers: Markers::from([(2, "0009".into())]),
             deltas: Deltas::from([(2, session_adds([1, 0, 700]))]),
-            session: Some(Session {
-                first: 100,
-                last: 800,
-                events: 2,
-            }),
+            sessions: BTreeMap::from([
+                (
+                    0x0a00_0000_0000_0001,
+                    Session {
+                        first: 100,
+                        last: 800,
+                        events: 2,
+                    },
+                ),
+                (0x0aff_0000_0000_0000, Session::new(5)),
+            ]),
         };
         let item = s.encode("1#0", sk);
         assert!(item.contains_key(attr::EXPIRES));
-        assert_eq!(SessionItem::decode("1#0", sk, &item), Ok(s));
+        assert_eq!(BucketItem::decode("1#0", sk, &item), Ok(s));
         let sk = "X#W#20250915#i10";
         let mut p = PartItem {
             version: 1,

@@ -12,29 +12,32 @@
 //! | [`Family::Week`] | `W#<monday yyyymmdd>` | `pv`, `uv`, `ip`; markers |
 //! | [`Family::Month`] | `M#<yyyymm>` | `pv`, `uv`, `ip`; markers |
 //! | [`Family::Ranking`] | `R#<yyyymmdd>#<url\|referrer\|city\|isp\|misc>` | `<stat_type>:<key>` counts; markers; `f` once full |
-//! | [`Family::Sessions`] | `S#<yyyymmdd>#<session hash, 16 hex>` | `v`; first `a`, last `z` (ms into the day), events `n`; markers; pending deltas `d<shard>`; `expires_at` |
-//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>#<u\|i><part 00–63>` | `v`, `p` one part of the sessions (`u`) or addresses (`i`) sketch; markers; pending deltas |
-//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>#<u\|i><part>` | as above |
-//! | [`Family::MonthSketch`] | `X#M#<yyyymm>#<u\|i><part>` | as above |
-//!
-//! Stored format 2 (since issue 14 §3; every write is ~1 KB whatever the day's traffic):
-//! a session is its own small item and a sketch is 64 parts, and what readers need of
-//! them (sessions, bounces, duration, distinct counts) reaches the day, week and month
-//! items as `ADD`ed deltas, applied exactly once (see [`apply`](super::super::apply)).
-//! Format 1 items are still read: session buckets `S#<day>#<0–3>` (copied into the day
-//! as `b<bucket>` `{v,s,b,d}` maps) and whole sketches `X#D#<day>` etc. (`u`, `i`, copied
-//! as `dx`/`wx`/`mx` `{v,u,i}`); readers add those copies to the new counters, and range
-//! reads merge the old whole sketches with the parts.
+//! | [`Family::Sessions`] | `S#<yyyymmdd>#s<0–4 hex digits>` (a tier bucket) | `v`; `t` the sessions table (hash, first and last event in ms into the day, events: 20 bytes each); markers; pending deltas `d<shard>`; `expires_at` |
+//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>#<u\|i><0–2 hex digits>` (a tier part) | `v`, `p` one part of the sessions (`u`) or addresses (`i`) sketch; markers; pending deltas |
+//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>#<u\|i><0–2 hex>` | as above |
+//! | [`Family::MonthSketch`] | `X#M#<yyyymm>#<u\|i><0–2 hex>` | as above |
 //! | [`Family::Realtime`] | `T#<yyyymmddHHMM>` (UTC minute) | `pv`; `u` session hashes (number set); markers; `expires_at` (TTL) |
+//!
+//! Stored format 2 (since issue 14 §3): a day's sessions and each sketch are spread over
+//! tier items ([`tiers`]): one item while the day is quiet, more and deeper ones, each
+//! about 1 KB at most, as it fills, so a batch rewrites only the items of its own values.
+//! What readers need of them (sessions, bounces, duration, distinct counts) reaches the
+//! day, week and month items as `ADD`ed deltas, applied exactly once (see
+//! [`apply`](super::super::apply)). Format 1 items are still read: session buckets
+//! `S#<day>#<0–3>` (copied into the day as `b<bucket>` `{v,s,b,d}` maps) and whole
+//! sketches `X#D#<day>` etc. (`u`, `i`, copied as `dx`/`wx`/`mx` `{v,u,i}`); readers add
+//! those copies to the new counters, and range reads merge the old whole sketches with
+//! the parts.
 
 pub mod items;
+pub mod tiers;
 
 use chrono::{Datelike, Days, NaiveDate};
 
 use super::facts::StatType;
 
 pub use items::{
-    CopyFields, CounterItem, Deltas, Markers, PartItem, SchemaError, SessionItem, SketchItem,
+    BucketItem, CopyFields, CounterItem, Deltas, Markers, PartItem, SchemaError, SketchItem,
 };
 
 /// The partition of a site generation's counters.
@@ -76,7 +79,7 @@ pub enum Family {
 pub enum Kind {
     /// `ADD` counters with per-shard markers ([`CounterItem`]).
     Counter,
-    /// Read, changed, put back under a version ([`SessionItem`]).
+    /// Read, changed, put back under a version ([`BucketItem`]).
     Sessions,
     /// Read, changed, put back under a version ([`SketchItem`]).
     Sketch,
@@ -197,16 +200,31 @@ pub fn other_attr(attr: &str) -> Option<String> {
 }
 
 /// The item of one session of one day.
-pub fn session_key(day: NaiveDate, session: u64) -> String {
-    format!("{}{}#{session:016x}", Family::Sessions.prefix(), ymd(day))
+pub fn session_base(day: NaiveDate) -> String {
+    format!("{}{}#s", Family::Sessions.prefix(), ymd(day))
 }
 
-/// When a session item may be deleted (epoch seconds): three days after its day, when no
-/// more events can arrive for it.
-pub fn session_expiry(sk: &str) -> Option<i64> {
+/// The tier of a session bucket key (`None` for a format-1 bucket `S#<day>#<0-3>` or
+/// any other key).
+pub fn bucket_tier(sk: &str) -> Option<usize> {
+    let rest = sk.strip_prefix(Family::Sessions.prefix())?;
+    let base = rest.get(..10)?;
+    if !base.ends_with("#s") || !base[..8].bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    tiers::tier_of(sk, Family::Sessions.prefix().len() + 10, &tiers::SESSIONS)
+}
+
+/// When a session bucket may be deleted (epoch seconds, the table's TTL attribute): four
+/// days after its day (its day's events have long arrived), or four days after it was
+/// written (`now`), whichever is later: a backfill of an old day keeps its buckets while
+/// it runs. (A bucket deleted under a day's still-arriving events would make the day's
+/// sessions look new again.)
+pub fn session_expiry(sk: &str, now: i64) -> Option<i64> {
     let rest = sk.strip_prefix(Family::Sessions.prefix())?;
     let day = NaiveDate::parse_from_str(rest.get(..8)?, "%Y%m%d").ok()?;
-    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + 4 * 86_400)
+    let after_day = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + 4 * 86_400;
+    Some(after_day.max(now.saturating_add(4 * 86_400)))
 }
 
 /// What a distinct-count sketch counts: its attribute in the sketch item.
@@ -245,19 +263,31 @@ pub fn sketch_key(window: Window, day: NaiveDate) -> String {
     }
 }
 
-/// The item of part `part` of the `of` sketch of one window.
-pub fn part_key(window: Window, day: NaiveDate, of: Of, part: u8) -> String {
-    format!("{}#{}{part:02}", sketch_key(window, day), of.attr())
+/// The base key of the tiered parts of the `of` sketch of one window (a part's key adds
+/// its tier's hex digits, see [`tiers`]).
+pub fn part_base(window: Window, day: NaiveDate, of: Of) -> String {
+    format!("{}#{}", sketch_key(window, day), of.attr())
 }
 
-/// What a sketch part item holds: which sketch, which part (`None` for a format-1 whole
-/// sketch item or any other key).
-pub fn part_of_key(sk: &str) -> Option<(Of, u8)> {
+/// Where a sketch part item sits: which sketch, which tier, and (in the deepest tier)
+/// which of the 256 register slices it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartKey {
+    pub of: Of,
+    pub tier: usize,
+    /// The part's index among [`crate::stats::sketch::PARTS`] when `tier` is the deepest.
+    pub index: Option<u8>,
+}
+
+/// What a sketch part item holds (`None` for a format-1 whole sketch item or any other
+/// key).
+pub fn part_of_key(sk: &str) -> Option<PartKey> {
     let (head, tail) = sk.rsplit_once('#')?;
     if !matches!(
         Family::of(head),
         Some(Family::DaySketch | Family::WeekSketch | Family::MonthSketch)
-    ) {
+    ) || head.split('#').count() != 3
+    {
         return None;
     }
     let of = match tail.get(..1)? {
@@ -265,8 +295,13 @@ pub fn part_of_key(sk: &str) -> Option<(Of, u8)> {
         "i" => Of::Addresses,
         _ => return None,
     };
-    let part: u8 = tail.get(1..)?.parse().ok()?;
-    (usize::from(part) < crate::stats::sketch::PARTS && tail.len() == 3).then_some((of, part))
+    let tier = tiers::tier_of(tail, 1, &tiers::SKETCH)?;
+    let index = if tier == tiers::SKETCH.deepest {
+        Some(u8::from_str_radix(&tail[1..], 16).ok()?)
+    } else {
+        None
+    };
+    Some(PartKey { of, tier, index })
 }
 
 /// The counter item a session or sketch part item sends its deltas to: its day, week or
@@ -320,10 +355,9 @@ pub mod attr {
     pub const SESSION_COUNT: &str = "ss";
     pub const BOUNCES: &str = "sb";
     pub const DURATION: &str = "sd";
-    /// A session item's first and last event (ms into the day) and event count.
-    pub const FIRST: &str = "a";
-    pub const LAST: &str = "z";
-    pub const EVENTS: &str = "n";
+    /// A session bucket's table: per session its hash, first and last event (ms into the
+    /// day) and event count, 20 bytes each, sorted by hash.
+    pub const BUCKET: &str = "t";
     /// A sketch part item's part.
     pub const PART: &str = "p";
     /// Session hashes of a realtime minute (a number set).
@@ -433,22 +467,25 @@ mod tests {
             (Family::Month, month_key(day)),
             (Family::Ranking, rank_key(day, StatType::Url)),
             (Family::Ranking, rank_key(day, StatType::Screen)),
-            (Family::Sessions, session_key(day, 3)),
-            (Family::Sessions, session_key(day, u64::MAX)),
+            (Family::Sessions, session_base(day)),
+            (
+                Family::Sessions,
+                tiers::item_key(&session_base(day), u64::MAX, tiers::SESSIONS.deepest),
+            ),
             (Family::DaySketch, sketch_key(Window::Day, day)),
             (Family::WeekSketch, sketch_key(Window::Week, day)),
             (Family::MonthSketch, sketch_key(Window::Month, day)),
             (
                 Family::DaySketch,
-                part_key(Window::Day, day, Of::Sessions, 63),
+                tiers::item_key(&part_base(Window::Day, day, Of::Sessions), u64::MAX, 2),
             ),
             (
                 Family::WeekSketch,
-                part_key(Window::Week, day, Of::Addresses, 0),
+                part_base(Window::Week, day, Of::Addresses),
             ),
             (
                 Family::MonthSketch,
-                part_key(Window::Month, day, Of::Sessions, 7),
+                tiers::item_key(&part_base(Window::Month, day, Of::Sessions), 7, 1),
             ),
         ];
         for (family, sk) in &keys {
@@ -490,30 +527,59 @@ mod tests {
     #[test]
     fn deltas_go_to_their_day_week_or_month() {
         let day = d(2025, 9, 17);
-        assert_eq!(delta_target(&session_key(day, 0xabc)), Some(day_key(day)));
         assert_eq!(
-            delta_target(&part_key(Window::Day, day, Of::Sessions, 5)),
+            delta_target(&tiers::item_key(&session_base(day), 0xabc, 3)),
             Some(day_key(day))
         );
         assert_eq!(
-            delta_target(&part_key(Window::Week, day, Of::Addresses, 5)),
+            delta_target(&part_base(Window::Day, day, Of::Sessions)),
+            Some(day_key(day))
+        );
+        assert_eq!(
+            delta_target(&tiers::item_key(
+                &part_base(Window::Week, day, Of::Addresses),
+                5,
+                1
+            )),
             Some(week_key(day))
         );
         assert_eq!(
-            delta_target(&part_key(Window::Month, day, Of::Sessions, 5)),
+            delta_target(&tiers::item_key(
+                &part_base(Window::Month, day, Of::Sessions),
+                5,
+                2
+            )),
             Some(month_key(day))
         );
         assert_eq!(delta_target(&day_key(day)), None);
         assert_eq!(delta_target(&sketch_key(Window::Day, day)), None);
         assert_eq!(
-            part_of_key(&part_key(Window::Week, day, Of::Addresses, 42)),
-            Some((Of::Addresses, 42))
+            part_of_key(&format!(
+                "{}2a",
+                part_base(Window::Week, day, Of::Addresses)
+            )),
+            Some(PartKey {
+                of: Of::Addresses,
+                tier: 2,
+                index: Some(42)
+            })
         );
+        assert_eq!(
+            part_of_key(&part_base(Window::Day, day, Of::Sessions)),
+            Some(PartKey {
+                of: Of::Sessions,
+                tier: 0,
+                index: None
+            })
+        );
+        assert_eq!(bucket_tier(&session_base(day)), Some(0));
+        assert_eq!(bucket_tier("S#20250917#3"), None);
+        assert_eq!(bucket_tier("S#20250917#s0a1b"), Some(4));
         assert_eq!(part_of_key(&sketch_key(Window::Week, day)), None);
-        assert_eq!(part_of_key("X#D#20250917#u64"), None);
+        assert_eq!(part_of_key("X#D#20250917#u0a1"), None);
         assert_eq!(part_of_key("R#20250917#u01"), None);
         assert_eq!(
-            session_expiry(&session_key(day, 1)),
+            session_expiry(&session_base(day), 0),
             Some(
                 d(2025, 9, 21)
                     .and_hms_opt(0, 0, 0)
@@ -521,6 +587,11 @@ mod tests {
                     .and_utc()
                     .timestamp()
             )
+        );
+        // Written long after its day (a backfill): kept four days from the write.
+        assert_eq!(
+            session_expiry(&session_base(day), 1_800_000_000),
+            Some(1_800_000_000 + 4 * 86_400)
         );
     }
 
