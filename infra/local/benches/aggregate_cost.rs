@@ -187,6 +187,25 @@ async fn busy_day_cost() {
         );
     }
 
+    // The worst single event: a new session from a new address, a custom event (so every
+    // window's sketch parts may change), one at a time.
+    let batches: Vec<Vec<StreamedEvent>> = (0..20)
+        .map(|k| {
+            let mut e = traffic.next(&site);
+            n += 1;
+            e.event.session_id = format!("worst-{k}");
+            e.event.ip = format!("192.0.2.{k}");
+            e.event.is_bot = false;
+            e.event.event_type = "page_view".into();
+            e.event = moved(e.event, midnight + Duration::milliseconds(n * 37 + 11));
+            vec![e]
+        })
+        .collect();
+    row(
+        "busy day: batch 1, worst case (all new)",
+        &apply(&agg, &batches).await,
+    );
+
     // A flood: 10,000 beacons, every one from a new session, one site, batches of 100.
     let app = TestApp::new(pingoo_local::app).await;
     let (token, _) = app.user("bench@example.com").await;
@@ -435,6 +454,12 @@ async fn main() {
         println!(
             "aggregate_cost: skipped (DYNAMODB_ENDPOINT is not set; scripts/bench starts DynamoDB Local)"
         );
+        return;
+    }
+    // `AGGREGATE_COST_ONLY=busy`: only the busy-day figures (a quicker loop while working
+    // on write cost).
+    if std::env::var("AGGREGATE_COST_ONLY").as_deref() == Ok("busy") {
+        busy_day_cost().await;
         return;
     }
     println!(

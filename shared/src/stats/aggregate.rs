@@ -2,10 +2,11 @@
 //!
 //! A batch is coalesced in memory: one write per item it touches, whatever the number of
 //! events (see [`apply`](super::apply) for how each write is applied exactly once). It is
-//! written in phases: the read-modify-write items (session buckets, sketches) first,
-//! whose figures are copied into the counter items; then the month items, then the week
-//! items, then the day and ranking items, so that at every instant a stored month is at
-//! least its weeks and a week at least its days.
+//! written in phases: the read-modify-write items (sessions, sketch parts) first, after
+//! reading their counter items' markers, and what they change in those counters joins
+//! the counter updates as deltas; then the month items, then the week items, then the day
+//! and ranking items, so that at every instant a stored month is at least its weeks and
+//! a week at least its days.
 //!
 //! One item that cannot be written does not cost the batch: it is set aside (logged
 //! loudly, counted as `items_set_aside`), the rest is applied, and the handler reports
@@ -23,10 +24,11 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use futures::StreamExt;
 
 use super::apply::{
-    Copy, CounterRecord, SessionRecord, apply_counters, apply_distinct, apply_sessions, padded_seq,
+    CounterRecord, DistinctRecord, Owed, SessionRecord, apply_counters, apply_distinct,
+    apply_sessions, padded_seq,
 };
-use super::facts::{Of, SiteInfo, Touch, realtime_touches, touches};
-use super::schema::{copy_target, partition, write_phase};
+use super::facts::{SiteInfo, Touch, realtime_touches, touches};
+use super::schema::{Markers, delta_target, partition, tiers, write_phase};
 use crate::events::model::Event;
 use crate::store::{Db, StoreError, WriteMeter};
 
@@ -252,11 +254,10 @@ async fn apply_isolating(
     pk: &str,
     sk: &str,
     records: &[(usize, CounterRecord)],
-    copies: &[Copy],
     meter: &WriteMeter,
 ) -> Result<(), (usize, StoreError)> {
     let plain: Vec<CounterRecord> = records.iter().map(|(_, r)| r.clone()).collect();
-    let err = match apply_counters(db, pk, sk, &plain, copies, meter).await {
+    let err = match apply_counters(db, pk, sk, &plain, &[], meter).await {
         Ok(()) => return Ok(()),
         Err(err) => err,
     };
@@ -320,9 +321,15 @@ pub(crate) async fn apply_placed(
 ) -> Applied {
     let mut counters: BTreeMap<ItemId, Job<CounterRecord>> = BTreeMap::new();
     let mut sessions: BTreeMap<ItemId, Job<SessionRecord>> = BTreeMap::new();
-    let mut distinct: BTreeMap<ItemId, Job<(Of, u64)>> = BTreeMap::new();
+    let mut distinct: BTreeMap<ItemId, Job<DistinctRecord>> = BTreeMap::new();
+    // Per (site partition, write shard): the batch's records, by seq, with their index.
+    let mut batch_seqs: BTreeMap<(String, u64), BTreeMap<String, usize>> = BTreeMap::new();
     for p in placed {
         let pk = partition(p.site.id, p.event.generation);
+        batch_seqs
+            .entry((pk.clone(), p.shard))
+            .or_default()
+            .insert(p.seq.clone(), p.index);
         let mut adds: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
         let mut members: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
         for touch in touches(p.event, &p.site)
@@ -335,22 +342,29 @@ pub(crate) async fn apply_placed(
                     adds.entry(sk.clone()).or_default();
                     members.entry(sk).or_default().push((attr, value));
                 }
-                Touch::Session { sk, session, at } => {
+                Touch::Session { base, hash, at } => {
+                    let sk = tiers::item_key(&base, hash, 0);
                     sessions.entry((pk.clone(), sk)).or_default().records.push((
                         p.index,
                         SessionRecord {
                             shard: p.shard,
                             seq: p.seq.clone(),
-                            session,
+                            hash,
                             at,
                         },
                     ))
                 }
-                Touch::Distinct { sk, of, hash } => distinct
-                    .entry((pk.clone(), sk))
-                    .or_default()
-                    .records
-                    .push((p.index, (of, hash))),
+                Touch::Distinct { base, hash } => {
+                    let sk = tiers::item_key(&base, hash, 0);
+                    distinct.entry((pk.clone(), sk)).or_default().records.push((
+                        p.index,
+                        DistinctRecord {
+                            shard: p.shard,
+                            seq: p.seq.clone(),
+                            hash,
+                        },
+                    ))
+                }
             }
         }
         for (sk, adds) in adds {
@@ -370,51 +384,137 @@ pub(crate) async fn apply_placed(
     let mut out = Applied::default();
     let mut cuts = Cuts::default();
 
-    // Phase 1: read-modify-write items; collect what they copy into counter items.
-    // (Futures are built in loops, not closures, so the batch future stays `Send`.)
-    let mut jobs = Vec::with_capacity(sessions.len() + distinct.len());
-    for ((pk, sk), job) in &sessions {
-        let records = job.all();
-        jobs.push(futures::future::Either::Left(async move {
-            let result = apply_sessions(db, pk, sk, &records, meter).await;
-            (pk, sk, job.first(), records.len(), result)
-        }));
+    // Phase 0: the markers of the counter items the read-modify-write items send deltas
+    // to (what those counters have applied decides what is still owed).
+    let mut targets: BTreeMap<ItemId, Option<Markers>> = BTreeMap::new();
+    for (pk, sk) in sessions.keys().chain(distinct.keys()) {
+        if let Some(target) = delta_target(sk) {
+            targets.insert((pk.clone(), target), None);
+        }
     }
-    for ((pk, sk), job) in &distinct {
-        let values = job.all();
-        jobs.push(futures::future::Either::Right(async move {
-            let result = apply_distinct(db, pk, sk, &values, meter).await;
-            (pk, sk, job.first(), values.len(), result)
-        }));
-    }
-    let results: Vec<_> = futures::stream::iter(jobs)
+    let reads: Vec<_> = targets
+        .keys()
+        .map(|(pk, sk)| async move {
+            let item = db.stats_get(pk, sk).await;
+            ((pk.clone(), sk.clone()), item)
+        })
+        .collect();
+    let read: Vec<_> = futures::stream::iter(reads)
         .buffer_unordered(PARALLEL)
         .collect()
         .await;
-    let mut copies: BTreeMap<ItemId, Vec<Copy>> = BTreeMap::new();
-    // The first record behind each counter item's copies (reported if they fail).
-    let mut copy_sources: BTreeMap<ItemId, usize> = BTreeMap::new();
-    for (pk, sk, first, records, result) in results {
-        match result {
-            Ok(copy) => {
-                if let Some((target, attr)) = copy_target(sk) {
-                    let id = (pk.clone(), target);
-                    if let Some(first) = first {
-                        let f = copy_sources.entry(id.clone()).or_insert(first);
-                        *f = (*f).min(first);
-                    }
-                    copies.entry(id).or_default().push(Copy { attr, copy });
-                }
+    for (id, item) in read {
+        match item {
+            Ok(item) => {
+                targets.insert(id, Some(super::schema::items::markers_and_version(&item).0));
             }
-            Err(err) => {
-                set_aside(pk, sk, records, &err);
-                out.set_aside += 1;
-                cuts.lower(pk, first);
-            }
+            Err(err) => set_aside(&id.0, &id.1, 0, &err),
         }
     }
-    for target in copies.keys() {
-        counters.entry(target.clone()).or_default();
+    let no_markers = Markers::new();
+    // A read-modify-write item whose counter could not be read waits for the retry.
+    let target_of = |pk: &str, sk: &str| -> Option<&Markers> {
+        let target = delta_target(sk)?;
+        targets
+            .get(&(pk.to_owned(), target))
+            .map(|m| m.as_ref())
+            .unwrap_or(Some(&no_markers))
+    };
+
+    // Phase 1: read-modify-write items, tier by tier (see `schema::tiers`): each item
+    // applies the records of values it holds or admits, and sends the others one tier
+    // down; collect what they owe their counter items.
+    let deepest = tiers::SESSIONS.deepest.max(tiers::SKETCH.deepest);
+    for tier in 0..=deepest {
+        if sessions.is_empty() && distinct.is_empty() {
+            break;
+        }
+        // (Futures are built in loops, not closures, so the batch future stays `Send`.)
+        let mut jobs = Vec::with_capacity(sessions.len() + distinct.len());
+        for ((pk, sk), job) in &sessions {
+            let records = job.all();
+            let target = target_of(pk, sk);
+            jobs.push(futures::future::Either::Left(async move {
+                let result = match target {
+                    Some(target) => apply_sessions(db, pk, sk, tier, &records, target, meter).await,
+                    None => Err(StoreError::Contention),
+                };
+                (true, pk, sk, result)
+            }));
+        }
+        for ((pk, sk), job) in &distinct {
+            let records = job.all();
+            let target = target_of(pk, sk);
+            jobs.push(futures::future::Either::Right(async move {
+                let result = match target {
+                    Some(target) => apply_distinct(db, pk, sk, tier, &records, target, meter).await,
+                    None => Err(StoreError::Contention),
+                };
+                (false, pk, sk, result)
+            }));
+        }
+        let results: Vec<_> = futures::stream::iter(jobs)
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        let mut next_sessions: BTreeMap<ItemId, Job<SessionRecord>> = BTreeMap::new();
+        let mut next_distinct: BTreeMap<ItemId, Job<DistinctRecord>> = BTreeMap::new();
+        for (is_session, pk, sk, result) in results {
+            let id = (pk.clone(), sk.clone());
+            let (first, records) = if is_session {
+                let job = sessions.get(&id);
+                (job.and_then(Job::first), job.map_or(0, |j| j.records.len()))
+            } else {
+                let job = distinct.get(&id);
+                (job.and_then(Job::first), job.map_or(0, |j| j.records.len()))
+            };
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    set_aside(pk, sk, records, &err);
+                    out.set_aside += 1;
+                    cuts.lower(pk, first);
+                    continue;
+                }
+            };
+            if let Some(target) = delta_target(sk) {
+                let job = counters.entry((pk.clone(), target)).or_default();
+                for o in outcome.owed {
+                    let batch = batch_seqs.get(&(pk.clone(), o.shard));
+                    attach(job, o, batch, first);
+                }
+            }
+            for i in outcome.spilled {
+                if is_session {
+                    if let Some((index, r)) = sessions.get(&id).and_then(|j| j.records.get(i)) {
+                        let down = (
+                            pk.clone(),
+                            tiers::item_key(sk_base(sk, tier), r.hash, tier + 1),
+                        );
+                        next_sessions
+                            .entry(down)
+                            .or_default()
+                            .records
+                            .push((*index, r.clone()));
+                    }
+                } else if let Some((index, r)) = distinct.get(&id).and_then(|j| j.records.get(i)) {
+                    let down = (
+                        pk.clone(),
+                        tiers::item_key(sk_base(sk, tier), r.hash, tier + 1),
+                    );
+                    next_distinct
+                        .entry(down)
+                        .or_default()
+                        .records
+                        .push((*index, r.clone()));
+                }
+            }
+        }
+        sessions = next_sessions;
+        distinct = next_distinct;
+    }
+    for job in counters.values_mut() {
+        job.records.sort_by(|a, b| a.1.seq.cmp(&b.1.seq));
     }
 
     // Phases 2-4: months, weeks, then days and rankings.
@@ -430,23 +530,14 @@ pub(crate) async fn apply_placed(
                 .filter(|(i, _)| cuts.keeps(pk, *i))
                 .cloned()
                 .collect();
-            let item_copies = copies
-                .get(&(pk.clone(), sk.clone()))
-                .map_or(&[][..], Vec::as_slice);
-            if records.is_empty() && item_copies.is_empty() {
+            if records.is_empty() {
                 continue;
             }
-            let copy_first = copy_sources.get(&(pk.clone(), sk.clone())).copied();
             jobs.push(async move {
-                let result = apply_isolating(db, pk, sk, &records, item_copies, meter).await;
+                let result = apply_isolating(db, pk, sk, &records, meter).await;
                 let failed_at = match &result {
                     Ok(()) => None,
-                    Err((at, _)) => records
-                        .get(*at)
-                        .map(|(i, _)| *i)
-                        .into_iter()
-                        .chain(copy_first)
-                        .min(),
+                    Err((at, _)) => records.get(*at).map(|(i, _)| *i),
                 };
                 (
                     pk,
@@ -471,4 +562,50 @@ pub(crate) async fn apply_placed(
     }
     out.first_not_applied = cuts.first();
     out
+}
+
+/// The base key of a tier item of tier `tier` (its key without the tier's hex digits).
+fn sk_base(sk: &str, tier: usize) -> &str {
+    sk.get(..sk.len().saturating_sub(tier)).unwrap_or(sk)
+}
+
+/// Adds a delta a read-modify-write item owes to its counter item's job, with the record
+/// it names: merged into that record's additions when the batch has it, else as a record
+/// of its own. A delta named by a record beyond this batch's last of that shard waits
+/// for the batch that has it (a bisected retry ends before it).
+fn attach(
+    job: &mut Job<CounterRecord>,
+    owed: Owed,
+    batch: Option<&BTreeMap<String, usize>>,
+    first: Option<usize>,
+) {
+    let Some(batch) = batch else {
+        return; // no record of that shard here: its own retry sends it
+    };
+    if batch
+        .keys()
+        .next_back()
+        .is_none_or(|last| owed.seq.as_str() > last.as_str())
+    {
+        return;
+    }
+    let adds: Vec<(String, i64)> = owed.adds.into_iter().collect();
+    if let Some((_, record)) = job
+        .records
+        .iter_mut()
+        .find(|(_, r)| r.shard == owed.shard && r.seq == owed.seq)
+    {
+        record.adds.extend(adds);
+        return;
+    }
+    let index = batch.get(&owed.seq).copied().or(first).unwrap_or_default();
+    job.records.push((
+        index,
+        CounterRecord {
+            shard: owed.shard,
+            seq: owed.seq,
+            adds,
+            members: Vec::new(),
+        },
+    ));
 }

@@ -8,14 +8,21 @@
 //!   records are all new (`q<s> < first`); if DynamoDB says otherwise it returns the
 //!   stored item, the records already applied are dropped and the rest is applied on
 //!   condition that the markers are still what was read.
-//! - **Read-modify-write items** (session buckets, sketches) are read consistently,
-//!   changed in memory and put back on condition that their version `v` is unchanged.
-//!   Session buckets also keep markers; sketches need none (inserting a value twice
-//!   changes nothing).
+//! - **Read-modify-write items** (one per session, one per sketch part, each ~1 KB at
+//!   most) are read consistently, changed in memory and put back on condition that their
+//!   version `v` is unchanged. They keep markers too.
 //!
-//! What readers need of a read-modify-write item (session totals, distinct counts) is
-//! copied into a counter item as a map `{v, …}`, set only when its version is newer than
-//! the copy there, so readers only ever read small counter items.
+//! What readers need of a read-modify-write item (session totals, distinct counts)
+//! reaches its counter item (day, week, month) as a delta, `ADD`ed with one of the
+//! records that caused it, so the counter's markers apply it exactly once. The item keeps,
+//! per write shard, the delta its records up to its marker `q<s>` caused (`d<s>`). Until
+//! the counter item's marker for that shard has reached the item's, the delta is pending:
+//! every later batch of that shard (a retry, or the next one) reads the counter's
+//! markers first and sends a pending delta again, with the record at the item's marker
+//! (or folded into its own new delta, sent with its newest record). A shard's records
+//! are aggregated in stream order by one batch at a time, and a batch writes a counter
+//! only for records whose read-modify-write items are written, so a counter that has
+//! applied a record has applied its deltas: none is lost, none counted twice.
 //!
 //! Ranking items stay under DynamoDB's 400 KB by bytes: once a write shows an item past
 //! [`FULL_HINT_BYTES`] it is marked full (`f`), and from then on every update goes through
@@ -26,10 +33,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::stats::sessions::{Session, SessionTotals};
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::schema::{
-    self, CopyFields, CounterItem, Family, Markers, SessionItem, SketchItem, attr, items::Item,
+    self, BucketItem, CopyFields, CounterItem, Deltas, Family, Markers, Of, PartItem, PartKey,
+    attr, items::Item,
 };
 use crate::store::{Condition, Db, Outcome, StoreError, Update, WriteMeter};
 
@@ -43,10 +53,6 @@ pub const FULL_HINT_BYTES: usize = 150 * 1024;
 pub const RANKING_BUDGET: usize = 300_000;
 /// Attempts of one item's update before it is given up for this batch.
 const ATTEMPTS: u32 = 12;
-/// Sessions one bucket tracks (20 bytes each: ~300 KB of the 400 KB item limit), so a
-/// site's day tracks up to `BUCKETS` × 15,000 sessions for bounce rate and duration;
-/// later sessions of a busier day still count as visitors (sketches) but not there.
-pub const MAX_BUCKET_SESSIONS: usize = 15_000;
 
 /// Sequence numbers compare as zero-padded strings.
 pub fn padded_seq(seq: &str) -> String {
@@ -64,13 +70,72 @@ pub struct CounterRecord {
     pub members: Vec<(String, u64)>,
 }
 
-/// One stream record's event in one session bucket.
+/// One stream record's event in one session item.
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub shard: u64,
     pub seq: String,
-    pub session: u64,
+    /// The session's hash.
+    pub hash: u64,
     pub at: u32,
+}
+
+/// One stream record's value for one sketch part item.
+#[derive(Debug, Clone)]
+pub struct DistinctRecord {
+    pub shard: u64,
+    pub seq: String,
+    pub hash: u64,
+}
+
+/// A delta a read-modify-write item owes its counter item: to be added with the record
+/// `(shard, seq)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owed {
+    pub shard: u64,
+    pub seq: String,
+    pub adds: BTreeMap<String, i64>,
+}
+
+/// What a read-modify-write item's markers and deltas become when `fresh` (per shard:
+/// its newest record's seq and the delta of its new records) is applied, given its
+/// counter item's markers `target`; and what it owes that counter now.
+fn settle(
+    markers: &Markers,
+    deltas: &Deltas,
+    target: &Markers,
+    fresh: BTreeMap<u64, (String, BTreeMap<String, i64>)>,
+) -> (Markers, Deltas, Vec<Owed>) {
+    let mut next_markers = markers.clone();
+    let mut next_deltas = Deltas::new();
+    let mut owed = Vec::new();
+    let shards: std::collections::BTreeSet<u64> =
+        deltas.keys().chain(fresh.keys()).copied().collect();
+    for shard in shards {
+        let mut delta = match (deltas.get(&shard), markers.get(&shard)) {
+            (Some(d), Some(m)) if !applied(target.get(&shard), m) => d.clone(),
+            _ => BTreeMap::new(),
+        };
+        if let Some((seq, adds)) = fresh.get(&shard) {
+            for (a, by) in adds {
+                *delta.entry(a.clone()).or_default() += by;
+            }
+            advance(&mut next_markers, shard, seq);
+        }
+        delta.retain(|_, by| *by != 0);
+        if delta.is_empty() {
+            continue;
+        }
+        if let Some(seq) = next_markers.get(&shard) {
+            owed.push(Owed {
+                shard,
+                seq: seq.clone(),
+                adds: delta.clone(),
+            });
+        }
+        next_deltas.insert(shard, delta);
+    }
+    (next_markers, next_deltas, owed)
 }
 
 /// Figures of a read-modify-write item, copied into a counter item's `attr`.
@@ -333,51 +398,99 @@ async fn mark_full(db: &Db, pk: &str, sk: &str, meter: &WriteMeter) -> Result<()
     Ok(())
 }
 
-/// Applies session records to one session bucket, exactly once per record; returns what
-/// its day item keeps of it.
+/// What applying records to one tier item did: what it owes its counter item, and which
+/// records (indices into the records given) it had no room for: their values go one tier
+/// down.
+#[derive(Debug, Default)]
+pub struct TierOutcome {
+    pub owed: Vec<Owed>,
+    pub spilled: Vec<usize>,
+}
+
+/// Applies session records (in stream order) to one session bucket of tier `tier`,
+/// exactly once per record; returns what it owes its day item (`target`: the day item's
+/// markers, read before) and the records of sessions it neither holds nor admits.
+///
+/// A session the bucket holds takes the records past the bucket's marker for their shard
+/// (earlier ones were applied with it). A session it does not hold is admitted while the
+/// bucket has room; once full, the bucket never admits again, so a record of a session it
+/// does not hold was never applied here, whatever the markers say, and goes down.
 pub async fn apply_sessions(
     db: &Db,
     pk: &str,
     sk: &str,
+    tier: usize,
     records: &[SessionRecord],
+    target: &Markers,
     meter: &WriteMeter,
-) -> Result<CopyFields, StoreError> {
+) -> Result<TierOutcome, StoreError> {
+    let layout = schema::tiers::SESSIONS;
     for attempt in 1..=ATTEMPTS {
-        let stored = SessionItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
-        let pending: Vec<&SessionRecord> = records
-            .iter()
-            .filter(|r| !applied(stored.markers.get(&r.shard), &r.seq))
-            .collect();
-        if pending.is_empty() {
-            return Ok(stored.copy());
-        }
-        let mut next = stored.clone();
-        let mut dropped = 0usize;
-        for r in &pending {
-            if !next
-                .sessions
-                .record_capped(r.session, r.at, MAX_BUCKET_SESSIONS)
-            {
-                dropped += 1;
+        let stored = BucketItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
+        let mut sessions = stored.sessions.clone();
+        let mut spilled = Vec::new();
+        let mut by_shard: BTreeMap<u64, Vec<&SessionRecord>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            let held = stored.sessions.contains_key(&r.hash);
+            if held && applied(stored.markers.get(&r.shard), &r.seq) {
+                continue;
             }
-            advance(&mut next.markers, r.shard, &r.seq);
+            if !held && !sessions.contains_key(&r.hash) {
+                if !layout.admits(tier, sessions.len()) {
+                    spilled.push(i);
+                    continue;
+                }
+                // Admitted: counts towards the bucket's room from now on.
+                sessions.insert(r.hash, Session::new(r.at));
+            }
+            by_shard.entry(r.shard).or_default().push(r);
         }
-        if dropped > 0 {
-            // uv and pv still count these; bounce rate and duration leave them out.
-            tracing::warn!(
-                pk,
-                sk,
-                dropped,
-                "session bucket is full: new sessions are left out of bounce rate and duration"
+        // Deltas per shard: the touched sessions' totals before and after its records.
+        let mut fresh = BTreeMap::new();
+        let mut current = stored.sessions.clone();
+        for (shard, rs) in &by_shard {
+            let touched: std::collections::BTreeSet<u64> = rs.iter().map(|r| r.hash).collect();
+            let mut before = SessionTotals::default();
+            for h in &touched {
+                before += SessionTotals::of(current.get(h));
+            }
+            for r in rs {
+                let mut s = current.get(&r.hash).copied();
+                crate::stats::sessions::record(&mut s, r.at);
+                if let Some(s) = s {
+                    current.insert(r.hash, s);
+                }
+            }
+            let mut after = SessionTotals::default();
+            for h in &touched {
+                after += SessionTotals::of(current.get(h));
+            }
+            let last = rs.iter().map(|r| r.seq.as_str()).max().unwrap_or_default();
+            fresh.insert(
+                *shard,
+                (
+                    last.to_owned(),
+                    schema::items::session_adds(before.delta_to(&after)),
+                ),
             );
         }
-        next.version = stored.version + 1;
+        let written = !fresh.is_empty();
+        let (markers, deltas, owed) = settle(&stored.markers, &stored.deltas, target, fresh);
+        if !written {
+            return Ok(TierOutcome { owed, spilled });
+        }
+        let next = BucketItem {
+            version: stored.version + 1,
+            markers,
+            deltas,
+            sessions: current,
+        };
         if let Some(units) = db
             .stats_put_versioned(next.encode(pk, sk), stored.version)
             .await?
         {
             meter.record(units);
-            return Ok(next.copy());
+            return Ok(TierOutcome { owed, spilled });
         }
         crate::store::backoff(attempt).await;
     }
@@ -391,35 +504,90 @@ fn advance(markers: &mut Markers, shard: u64, seq: &str) {
     }
 }
 
-/// Adds hashed values to a sketch item's sketches; returns what its counter item keeps
-/// of it. Writes nothing when every value was already in them.
+/// Adds hashed values to one sketch part item of tier `tier`; returns what it owes its
+/// counter item (`target`: that item's markers, read before) and the records of values
+/// it neither lists nor has room for. Writes nothing when every value was already
+/// counted.
 pub async fn apply_distinct(
     db: &Db,
     pk: &str,
     sk: &str,
-    values: &[(schema::Of, u64)],
+    tier: usize,
+    records: &[DistinctRecord],
+    target: &Markers,
     meter: &WriteMeter,
-) -> Result<CopyFields, StoreError> {
+) -> Result<TierOutcome, StoreError> {
+    let layout = schema::tiers::SKETCH;
+    let counter = match schema::part_of_key(sk) {
+        Some(PartKey {
+            of: Of::Sessions, ..
+        }) => attr::UV,
+        Some(PartKey {
+            of: Of::Addresses, ..
+        }) => attr::IP,
+        None => {
+            return Err(StoreError::Malformed(format!("{sk} is not a sketch part")));
+        }
+    };
     for attempt in 1..=ATTEMPTS {
-        let stored = SketchItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
-        let mut next = stored.clone();
-        let mut changed = false;
-        for (of, h) in values {
-            changed |= match of {
-                schema::Of::Sessions => next.sessions.insert(*h),
-                schema::Of::Addresses => next.addresses.insert(*h),
-            };
+        let stored = PartItem::decode(pk, sk, &db.stats_get(pk, sk).await?)?;
+        let mut part = stored.part.clone();
+        let mut fresh = BTreeMap::new();
+        let mut spilled = Vec::new();
+        let mut by_shard: BTreeMap<u64, Vec<(usize, &DistinctRecord)>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            by_shard.entry(r.shard).or_default().push((i, r));
         }
-        if !changed {
-            return Ok(stored.copy());
+        for (shard, rs) in &by_shard {
+            let before = part.count();
+            let mut changed = false;
+            for (i, r) in rs {
+                let room = part.listed().is_none_or(|held| layout.admits(tier, held));
+                if part.lists(r.hash) {
+                    continue;
+                }
+                if !room {
+                    spilled.push(*i);
+                    continue;
+                }
+                changed |= if tier < layout.deepest {
+                    part.list(r.hash)
+                } else {
+                    part.insert(r.hash)
+                };
+            }
+            if changed {
+                let last = rs
+                    .iter()
+                    .map(|(_, r)| r.seq.as_str())
+                    .max()
+                    .unwrap_or_default();
+                let by = i64::try_from(part.count()).unwrap_or(i64::MAX)
+                    - i64::try_from(before).unwrap_or(i64::MAX);
+                fresh.insert(
+                    *shard,
+                    (last.to_owned(), BTreeMap::from([(counter.to_owned(), by)])),
+                );
+            }
         }
-        next.version = stored.version + 1;
+        spilled.sort_unstable();
+        let written = !fresh.is_empty();
+        let (markers, deltas, owed) = settle(&stored.markers, &stored.deltas, target, fresh);
+        if !written {
+            return Ok(TierOutcome { owed, spilled });
+        }
+        let next = PartItem {
+            version: stored.version + 1,
+            markers,
+            deltas,
+            part,
+        };
         if let Some(units) = db
             .stats_put_versioned(next.encode(pk, sk), stored.version)
             .await?
         {
             meter.record(units);
-            return Ok(next.copy());
+            return Ok(TierOutcome { owed, spilled });
         }
         crate::store::backoff(attempt).await;
     }
@@ -476,6 +644,56 @@ mod tests {
         assert_eq!(sums.get("referrer:(other)"), Some(&2));
         assert_eq!(sums.get("pv"), Some(&1));
         assert!(!sums.contains_key("url:/new"));
+    }
+
+    fn adds(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+        pairs.iter().map(|(a, b)| ((*a).to_owned(), *b)).collect()
+    }
+
+    #[test]
+    fn a_pending_delta_is_owed_until_its_counter_has_the_record() {
+        let seq = |n: u64| padded_seq(&n.to_string());
+        let markers = Markers::from([(0, seq(10))]);
+        let deltas = Deltas::from([(0, adds(&[("uv", 1)]))]);
+        // The counter has not applied record 10: still owed, with record 10.
+        let (m, d, owed) = settle(
+            &markers,
+            &deltas,
+            &Markers::from([(0, seq(9))]),
+            BTreeMap::new(),
+        );
+        assert_eq!((m, d.clone()), (markers.clone(), deltas.clone()));
+        assert_eq!(
+            owed,
+            vec![Owed {
+                shard: 0,
+                seq: seq(10),
+                adds: adds(&[("uv", 1)])
+            }]
+        );
+        // It has: nothing owed, and the delta is dropped with the next write.
+        let applied = Markers::from([(0, seq(10))]);
+        let (_, d, owed) = settle(&markers, &deltas, &applied, BTreeMap::new());
+        assert!(owed.is_empty() && d.is_empty());
+        // New records fold a pending delta into theirs, sent with the newest record.
+        let fresh = BTreeMap::from([(0, (seq(12), adds(&[("uv", 2)])))]);
+        let (m, _, owed) = settle(&markers, &deltas, &Markers::new(), fresh.clone());
+        assert_eq!(m.get(&0), Some(&seq(12)));
+        assert_eq!(
+            owed,
+            vec![Owed {
+                shard: 0,
+                seq: seq(12),
+                adds: adds(&[("uv", 3)])
+            }]
+        );
+        let (_, _, owed) = settle(&markers, &deltas, &applied, fresh);
+        assert_eq!(owed[0].adds, adds(&[("uv", 2)]));
+        // Other shards are their own.
+        let fresh = BTreeMap::from([(1, (seq(3), adds(&[("uv", 1)])))]);
+        let (_, d, owed) = settle(&markers, &deltas, &Markers::new(), fresh);
+        assert_eq!(owed.len(), 2);
+        assert_eq!(d.len(), 2);
     }
 
     #[test]

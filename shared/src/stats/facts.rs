@@ -16,9 +16,8 @@ use chrono_tz::Tz;
 use super::apply::MAX_KEY_BYTES;
 pub use super::schema::{Of, Window};
 use super::schema::{
-    attr, day_key, month_key, rank_attr, rank_key, session_key, sketch_key, week_key,
+    attr, day_key, month_key, part_base, rank_attr, rank_key, session_base, week_key,
 };
-use super::sessions::bucket_of;
 use super::sketch::hash;
 use crate::events::model::Event;
 use crate::model::Site;
@@ -113,10 +112,12 @@ impl From<&Site> for SiteInfo {
 pub enum Touch {
     /// Add `by` to a number attribute of a counter item.
     Add { sk: String, attr: String, by: i64 },
-    /// One event of a session, `at` milliseconds into the site's day.
-    Session { sk: String, session: u64, at: u32 },
-    /// A value seen by one of a sketch item's two sketches.
-    Distinct { sk: String, of: Of, hash: u64 },
+    /// One event of a session (hashed), `at` milliseconds into the site's day; `base`
+    /// is its day's session buckets (the bucket is found along the hash's path, see
+    /// `schema::tiers`).
+    Session { base: String, hash: u64, at: u32 },
+    /// A hashed value seen by one sketch (`base`: its parts).
+    Distinct { base: String, hash: u64 },
     /// A value added to a number set of a counter item (idempotent).
     Member {
         sk: String,
@@ -246,22 +247,18 @@ pub fn touches(event: &Event, site: &SiteInfo) -> Vec<Touch> {
 
     let session = hash(&event.session_id);
     out.push(Touch::Session {
-        sk: session_key(day, bucket_of(session)),
-        session,
+        base: session_base(day),
+        hash: session,
         at,
     });
     let address = hash(&event.ip);
     for window in [Window::Day, Window::Week, Window::Month] {
-        out.push(Touch::Distinct {
-            sk: sketch_key(window, day),
-            of: Of::Sessions,
-            hash: session,
-        });
-        out.push(Touch::Distinct {
-            sk: sketch_key(window, day),
-            of: Of::Addresses,
-            hash: address,
-        });
+        for (of, hash) in [(Of::Sessions, session), (Of::Addresses, address)] {
+            out.push(Touch::Distinct {
+                base: part_base(window, day, of),
+                hash,
+            });
+        }
     }
     out
 }

@@ -10,7 +10,8 @@
 //! - [`usage`]: the site list's recent figures and a month's usage and cost;
 //! - [`service`]: the two endpoints' parameters and ownership checks;
 //! - [`recount`]: rebuild or check counters from raw events;
-//! - [`sessions`], [`sketch`]: a day's sessions and distinct counts (in 64 parts).
+//! - [`sessions`], [`sketch`]: a day's sessions and distinct counts (in tier items, see
+//!   [`schema::tiers`]).
 
 pub mod aggregate;
 pub mod apply;

@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use super::facts::StatType;
 use super::schema::{
-    self, CounterItem, Of, SketchItem, Window, attr, bucket_copy, day_key, field, month_key,
-    partition, rank_key, sketch_key, week_key,
+    self, CounterItem, Family, Of, PartItem, SketchItem, attr, bucket_copy, day_key, field,
+    month_key, partition, rank_key, week_key,
 };
-use super::sessions::{BUCKETS, SessionTotals};
-use super::sketch::Distinct;
+use super::sessions::SessionTotals;
+use super::sketch::Parts;
 use crate::store::{Db, Item, ReadCost, StoreError};
 
 /// Counter items read in one batch, decoded (absent items are absent).
@@ -57,6 +57,9 @@ fn copy_field(item: &CounterItem, copy: &str, name: &str) -> u64 {
     item.copy(copy).map_or(0, |c| c.get(name))
 }
 
+/// Session buckets a format-1 day item may hold copies of.
+const FORMAT1_BUCKETS: u64 = 4;
+
 impl DayFigures {
     pub fn from_item(item: Option<&CounterItem>) -> DayFigures {
         let Some(item) = item else {
@@ -66,11 +69,18 @@ impl DayFigures {
             pv: item.count(attr::PV),
             event_count: item.count(attr::EV),
             bots: item.count(attr::BOT),
-            uv: copy_field(item, schema::DAY_SKETCH_COPY, field::VISITORS),
-            ip_count: copy_field(item, schema::DAY_SKETCH_COPY, field::ADDRESSES),
+            uv: item.count(attr::UV) + copy_field(item, schema::DAY_SKETCH_COPY, field::VISITORS),
+            ip_count: item.count(attr::IP)
+                + copy_field(item, schema::DAY_SKETCH_COPY, field::ADDRESSES),
+            sessions: SessionTotals {
+                sessions: item.count(attr::SESSION_COUNT),
+                bounces: item.count(attr::BOUNCES),
+                duration_ms: item.count(attr::DURATION),
+            },
             ..DayFigures::default()
         };
-        for b in 0..BUCKETS {
+        // Format 1: the copies of the day's session buckets.
+        for b in 0..FORMAT1_BUCKETS {
             let copy = bucket_copy(b);
             figures.sessions += SessionTotals {
                 sessions: copy_field(item, &copy, field::SESSIONS),
@@ -94,12 +104,12 @@ pub struct PeriodFigures {
 }
 
 impl PeriodFigures {
-    /// A week (`wx` copies) or month (`mx`) item.
+    /// A week or month item (`copy`: its format-1 sketch copy, `wx` or `mx`).
     pub fn from_item(item: Option<&CounterItem>, copy: &str) -> PeriodFigures {
         item.map(|item| PeriodFigures {
             pv: item.count(attr::PV),
-            uv: copy_field(item, copy, field::VISITORS),
-            ip: copy_field(item, copy, field::ADDRESSES),
+            uv: item.count(attr::UV) + copy_field(item, copy, field::VISITORS),
+            ip: item.count(attr::IP) + copy_field(item, copy, field::ADDRESSES),
         })
         .unwrap_or_default()
     }
@@ -226,8 +236,8 @@ pub fn days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 }
 
 /// The summary of one site generation for the days `from..=to`, and what reading it cost.
-/// One day reads 3 small items (day, week, month); a range reads one day item and one
-/// sketch item per day, plus the week and month of its last day.
+/// One day reads 3 small items (day, week, month); a range reads one day item per day,
+/// the week and month of its last day, and (one query) the days' sketch parts.
 pub async fn summary(
     db: &Db,
     site_id: u64,
@@ -241,13 +251,16 @@ pub async fn summary(
     let mut sks: Vec<String> = range.iter().map(|d| day_key(*d)).collect();
     sks.push(week_key(to));
     sks.push(month_key(to));
-    if !single {
-        for d in &range {
-            sks.push(sketch_key(Window::Day, *d));
-        }
-    }
     let mut cost = ReadCost::default();
-    let raw = db.stats_items(&pk, &sks, &mut cost).await?;
+    let mut sketch_cost = ReadCost::default();
+    let (raw, sketches) = futures::future::try_join(db.stats_items(&pk, &sks, &mut cost), async {
+        if single {
+            return Ok((Parts::default(), Parts::default()));
+        }
+        day_sketches(db, &pk, from, to, &mut sketch_cost).await
+    })
+    .await?;
+    cost += sketch_cost;
     let items = Counters::decode(&pk, &raw)?;
 
     let mut total = DayFigures::default();
@@ -289,17 +302,7 @@ pub async fn summary(
     let (uv, ip_count) = if single {
         (total.uv, total.ip_count)
     } else {
-        let mut sessions = Distinct::new();
-        let mut addresses = Distinct::new();
-        for d in &range {
-            let sk = sketch_key(Window::Day, *d);
-            if let Some(item) = raw.get(&sk) {
-                let item = SketchItem::decode(&pk, &sk, item)?;
-                sessions.merge(item.sketch(Of::Sessions));
-                addresses.merge(item.sketch(Of::Addresses));
-            }
-        }
-        (sessions.count(), addresses.count())
+        (sketches.0.count(), sketches.1.count())
     };
     let week = PeriodFigures::from_item(items.get(&week_key(to)), schema::WEEK_SKETCH_COPY)
         .at_least(in_week);
@@ -335,6 +338,45 @@ pub async fn summary(
         previous: None,
     };
     Ok((summary, cost))
+}
+
+/// The union of the sessions and of the addresses sketches of the days `from..=to`: their
+/// parts and any format-1 whole sketches, in one query.
+async fn day_sketches(
+    db: &Db,
+    pk: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    cost: &mut ReadCost,
+) -> Result<(Parts, Parts), StoreError> {
+    let (lo, hi) = Family::DaySketch.range(from, to);
+    let mut sessions = Parts::default();
+    let mut addresses = Parts::default();
+    for item in db.stats_range_read(pk, &lo, &hi, cost).await? {
+        let Some(sk) = schema::items::sk_of(&item) else {
+            continue;
+        };
+        match schema::part_of_key(sk) {
+            Some(key) => {
+                let part = PartItem::decode(pk, sk, &item)?.part;
+                let into = match key.of {
+                    Of::Sessions => &mut sessions,
+                    Of::Addresses => &mut addresses,
+                };
+                match key.index {
+                    Some(index) => into.merge_part(index, &part),
+                    // A shallower tier's part lists its hashes.
+                    None => into.merge_hashes(part.hashes()),
+                }
+            }
+            None => {
+                let whole = SketchItem::decode(pk, sk, &item)?;
+                sessions.merge_whole(whole.sketch(Of::Sessions));
+                addresses.merge_whole(whole.sketch(Of::Addresses));
+            }
+        }
+    }
+    Ok((sessions, addresses))
 }
 
 pub use super::rankings::{KeyCount, Ranking, ranked, ranking};

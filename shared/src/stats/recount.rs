@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::apply::MAX_BUCKET_SESSIONS;
 use super::facts::{SiteInfo, Touch, touches};
 use super::query::{Counters, Figures, days, figures_of, month_end, stored_figures};
 use super::schema::{
-    self, CounterItem, Family, Kind, Markers, Of, SessionItem, SketchItem, copy_target, monday_of,
-    partition,
+    self, BucketItem, CounterItem, Family, Kind, Markers, Of, PartItem, PartKey, SketchItem, attr,
+    delta_target, monday_of, partition, tiers,
 };
 use crate::events::model::Event;
 use crate::store::{Db, EventFilter, EventRange, Item, StoreError};
@@ -58,8 +57,8 @@ pub enum RecountError {
 #[derive(Debug, Default)]
 struct Folded {
     counters: BTreeMap<String, CounterItem>,
-    sessions: BTreeMap<String, SessionItem>,
-    sketches: BTreeMap<String, SketchItem>,
+    sessions: BTreeMap<String, BucketItem>,
+    parts: BTreeMap<String, PartItem>,
 }
 
 fn fold(events: &[Event], site: &SiteInfo) -> Folded {
@@ -75,23 +74,34 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
                         .entry(attr)
                         .or_default() += by
                 }
-                // Capped as the aggregator caps it, so a rebuilt bucket stays under
-                // DynamoDB's item size on the busiest days.
-                Touch::Session { sk, session, at } => {
-                    f.sessions.entry(sk).or_default().sessions.record_capped(
-                        session,
-                        at,
-                        MAX_BUCKET_SESSIONS,
-                    );
+                Touch::Session { base, hash, at } => {
+                    let bucket = place(&base, hash, &tiers::SESSIONS, |sk| {
+                        f.sessions
+                            .get(sk)
+                            .map(|b| (b.sessions.contains_key(&hash), b.sessions.len()))
+                    });
+                    let sessions = &mut f.sessions.entry(bucket).or_default().sessions;
+                    let mut s = sessions.get(&hash).copied();
+                    super::sessions::record(&mut s, at);
+                    if let Some(s) = s {
+                        sessions.insert(hash, s);
+                    }
                 }
                 // Realtime minutes are not rebuilt (and `touches` never gives these).
                 Touch::Member { .. } => {}
-                Touch::Distinct { sk, of, hash } => {
-                    let item = f.sketches.entry(sk).or_default();
-                    match of {
-                        Of::Sessions => item.sessions.insert(hash),
-                        Of::Addresses => item.addresses.insert(hash),
-                    };
+                Touch::Distinct { base, hash } => {
+                    let sk = place(&base, hash, &tiers::SKETCH, |sk| {
+                        f.parts
+                            .get(sk)
+                            .map(|p| (p.part.lists(hash), p.part.listed().unwrap_or(usize::MAX)))
+                    });
+                    let shallow = schema::part_of_key(&sk).is_some_and(|k| k.index.is_none());
+                    let part = &mut f.parts.entry(sk).or_default().part;
+                    if shallow {
+                        part.list(hash);
+                    } else {
+                        part.insert(hash);
+                    }
                 }
             }
         }
@@ -100,6 +110,26 @@ fn fold(events: &[Event], site: &SiteInfo) -> Folded {
         fit(&mut counter.numbers);
     }
     f
+}
+
+/// The item of `hash`'s path (see [`tiers`]) that holds it, or would admit it now;
+/// `held(sk)`: whether that item holds the value, and how many values it holds (`None`
+/// when the item does not exist yet).
+fn place(
+    base: &str,
+    hash: u64,
+    layout: &tiers::Layout,
+    held: impl Fn(&str) -> Option<(bool, usize)>,
+) -> String {
+    for tier in 0..layout.deepest {
+        let sk = tiers::item_key(base, hash, tier);
+        match held(&sk) {
+            Some((true, _)) => return sk,
+            Some((false, n)) if !layout.admits(tier, n) => continue,
+            _ => return sk,
+        }
+    }
+    tiers::item_key(base, hash, layout.deepest)
 }
 
 /// Ranking items must stay within the aggregator's byte budget: past it the smallest
@@ -134,28 +164,47 @@ impl StatReserve {
     const BYTES: usize = 11 * 40;
 }
 
-/// Gives the folded state its copies, versions and markers, as a rebuild stores it.
+/// Gives the folded state its totals, versions and markers, as a rebuild stores it: the
+/// sessions' and sketch parts' figures are their counter items' counters, and nothing is
+/// pending.
 fn finish(f: &mut Folded, version: &dyn Fn(&str) -> u64, markers: &Markers) {
-    let mut copies: Vec<(String, String, schema::CopyFields)> = Vec::new();
+    let mut totals: Vec<(String, &'static str, i64)> = Vec::new();
+    let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     for (sk, item) in &mut f.sessions {
         item.version = version(sk);
         item.markers = markers.clone();
-        if let Some((target, attr)) = copy_target(sk) {
-            copies.push((target, attr, item.copy()));
+        if let Some(target) = delta_target(sk) {
+            let t = item.totals();
+            totals.push((target.clone(), attr::SESSION_COUNT, int(t.sessions)));
+            totals.push((target.clone(), attr::BOUNCES, int(t.bounces)));
+            totals.push((target, attr::DURATION, int(t.duration_ms)));
         }
     }
-    for (sk, item) in &mut f.sketches {
+    for (sk, item) in &mut f.parts {
         item.version = version(sk);
-        if let Some((target, attr)) = copy_target(sk) {
-            copies.push((target, attr, item.copy()));
+        item.markers = markers.clone();
+        let counter = match schema::part_of_key(sk) {
+            Some(PartKey {
+                of: Of::Sessions, ..
+            }) => attr::UV,
+            Some(PartKey {
+                of: Of::Addresses, ..
+            }) => attr::IP,
+            None => continue,
+        };
+        if let Some(target) = delta_target(sk) {
+            totals.push((target, counter, int(item.part.count())));
         }
     }
-    for (target, attr, copy) in copies {
-        f.counters
-            .entry(target)
-            .or_default()
-            .copies
-            .insert(attr, copy);
+    for (target, name, value) in totals {
+        if value != 0 {
+            *f.counters
+                .entry(target)
+                .or_default()
+                .numbers
+                .entry(name.to_owned())
+                .or_default() += value;
+        }
     }
     for item in f.counters.values_mut() {
         item.markers = markers.clone();
@@ -233,7 +282,9 @@ pub async fn recount(
         .saturating_sub(1),
         filter: EventFilter::default(),
     };
-    let events = db.all_events(&range).await?;
+    let mut events = db.all_events(&range).await?;
+    // In time order, so that a rebuild places values in tier items the same way each time.
+    events.sort_by_key(|e| e.id);
     let pk = partition(site_id, site.generation);
     let wanted = days(from, to);
     let mut expected_items = fold(&events, &info);
@@ -286,7 +337,7 @@ pub async fn recount(
     for (sk, item) in &rebuilt.sessions {
         items.insert(sk.clone(), item.encode(&pk, sk));
     }
-    for (sk, item) in &rebuilt.sketches {
+    for (sk, item) in &rebuilt.parts {
         items.insert(sk.clone(), item.encode(&pk, sk));
     }
     // Items with nothing left to count keep their markers, and their version moves on.
@@ -300,12 +351,19 @@ pub async fn recount(
                 ..CounterItem::default()
             }
             .encode(&pk, sk),
-            Kind::Sessions => SessionItem {
+            Kind::Sessions => BucketItem {
                 version: version(sk),
                 markers: markers.clone(),
-                ..SessionItem::default()
+                ..BucketItem::default()
             }
             .encode(&pk, sk),
+            Kind::Sketch if schema::part_of_key(sk).is_some() => PartItem {
+                version: version(sk),
+                markers: markers.clone(),
+                ..PartItem::default()
+            }
+            .encode(&pk, sk),
+            // A format-1 whole sketch: emptied (its day's parts now hold everything).
             Kind::Sketch => SketchItem {
                 version: version(sk),
                 ..SketchItem::default()

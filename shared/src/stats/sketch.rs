@@ -134,6 +134,11 @@ impl Distinct {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Distinct, SketchError> {
+        Distinct::decode(bytes, M)
+    }
+
+    /// Decodes a sketch of `registers` registers when dense.
+    fn decode(bytes: &[u8], registers_len: usize) -> Result<Distinct, SketchError> {
         match bytes.split_first() {
             None => Ok(Distinct::default()),
             Some((&TAG_EXACT, rest)) => {
@@ -150,12 +155,14 @@ impl Distinct {
                 Ok(Distinct::Exact(hashes))
             }
             Some((&TAG_DENSE, rest)) => {
-                let mut registers = Vec::with_capacity(M);
+                let mut registers = Vec::with_capacity(registers_len);
                 DeflateDecoder::new(rest)
-                    .take(M as u64 + 1)
+                    .take(registers_len as u64 + 1)
                     .read_to_end(&mut registers)
                     .map_err(|_| SketchError("dense registers do not inflate"))?;
-                if registers.len() != M || registers.iter().any(|&r| usize::from(r) > Q + 1) {
+                if registers.len() != registers_len
+                    || registers.iter().any(|&r| usize::from(r) > Q + 1)
+                {
                     return Err(SketchError("dense registers have the wrong shape"));
                 }
                 Ok(Distinct::Dense(registers))
@@ -186,13 +193,14 @@ fn raise(registers: &mut [u8], hash: u64) -> bool {
     }
 }
 
-/// Ertl's improved raw estimator (Algorithm 6 of the paper).
+/// Ertl's improved raw estimator (Algorithm 6 of the paper), for any number of
+/// registers holding ranks of up to `Q + 1`.
 fn estimate(registers: &[u8]) -> f64 {
     let mut histogram = [0u32; Q + 2];
     for &r in registers {
         histogram[usize::from(r).min(Q + 1)] += 1;
     }
-    let m = M as f64;
+    let m = registers.len() as f64;
     let mut z = m * tau((m - f64::from(histogram[Q + 1])) / m);
     for k in (1..=Q).rev() {
         z = 0.5 * (z + f64::from(histogram[k]));
@@ -200,6 +208,209 @@ fn estimate(registers: &[u8]) -> f64 {
     z += m * sigma(f64::from(histogram[0]) / m);
     let alpha_inf = 1.0 / (2.0 * std::f64::consts::LN_2);
     alpha_inf * m * m / z
+}
+
+/// Parts of the deepest tier a sketch is stored in (see `schema::tiers`), by the top 8
+/// bits of the hash: a part holds the hashes (or the registers) of 1/256 of the hash
+/// space, so a change rewrites well under 1 KB, not the whole sketch. The registers of
+/// part `j` are registers `j·256 … j·256+255` of the whole sketch, so parts and whole
+/// sketches merge.
+pub const PARTS: usize = 256;
+const PART_BITS: u32 = 8;
+/// Registers per part.
+pub const PART_M: usize = M / PARTS;
+/// Most hashes a part lists exactly (8 bytes each: with its markers the item stays under
+/// 1 KB); a deepest-tier part with more keeps registers, a part of a shallower tier is
+/// full and sends new hashes one tier down. A sketch is exact while no deepest part has
+/// gone dense: in practice up to ~15,000 distinct values, and always (by many standard
+/// deviations) up to [`EXACT_LIMIT`].
+pub const PART_EXACT: usize = 56;
+
+/// The part a hash belongs to.
+pub fn part_of(hash: u64) -> u8 {
+    (hash >> (64 - PART_BITS)) as u8
+}
+
+fn local_register(hash: u64) -> usize {
+    ((hash >> (64 - P)) as usize) % PART_M
+}
+
+/// One part of a sketch: its hashes (sorted, distinct) while few, else its registers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Exact(Vec<u64>),
+    Dense(Vec<u8>),
+}
+
+impl Default for Part {
+    fn default() -> Self {
+        Part::Exact(Vec::new())
+    }
+}
+
+fn part_raise(registers: &mut [u8], hash: u64) -> bool {
+    let rank = ((hash << P).leading_zeros().min(Q as u32) + 1) as u8;
+    let slot = &mut registers[local_register(hash)];
+    if rank > *slot {
+        *slot = rank;
+        true
+    } else {
+        false
+    }
+}
+
+impl Part {
+    /// Adds one hash (of this part); returns whether the part changed.
+    pub fn insert(&mut self, hash: u64) -> bool {
+        match self {
+            Part::Exact(hashes) => match hashes.binary_search(&hash) {
+                Ok(_) => false,
+                Err(at) => {
+                    hashes.insert(at, hash);
+                    if hashes.len() > PART_EXACT {
+                        let mut registers = vec![0u8; PART_M];
+                        for &h in hashes.iter() {
+                            part_raise(&mut registers, h);
+                        }
+                        *self = Part::Dense(registers);
+                    }
+                    true
+                }
+            },
+            Part::Dense(registers) => part_raise(registers, hash),
+        }
+    }
+
+    /// The union of both (parts of the same index); returns whether `self` changed.
+    pub fn merge(&mut self, other: &Part) -> bool {
+        match other {
+            Part::Exact(hashes) => {
+                let mut changed = false;
+                for &h in hashes {
+                    changed |= self.insert(h);
+                }
+                changed
+            }
+            Part::Dense(theirs) => {
+                if let Part::Exact(hashes) = self {
+                    let mut registers = vec![0u8; PART_M];
+                    for &h in hashes.iter() {
+                        part_raise(&mut registers, h);
+                    }
+                    *self = Part::Dense(registers);
+                }
+                let Part::Dense(mine) = self else {
+                    unreachable!("converted above")
+                };
+                let mut changed = false;
+                for (m, t) in mine.iter_mut().zip(theirs) {
+                    if *t > *m {
+                        *m = *t;
+                        changed = true;
+                    }
+                }
+                changed
+            }
+        }
+    }
+
+    /// Distinct values of this part: exact while listed, estimated from the registers
+    /// after. Parts cover disjoint slices of the hash space, so a sketch's count is the
+    /// sum of its parts' (the 64 estimates' errors average out: standard error 0.41%, as
+    /// for one sketch of 2¹⁶ registers).
+    pub fn count(&self) -> u64 {
+        match self {
+            Part::Exact(hashes) => hashes.len() as u64,
+            Part::Dense(registers) => estimate(registers).round() as u64,
+        }
+    }
+
+    /// Adds a hash to an exact part and keeps it exact however long (a shallow tier's
+    /// part, whose length its tier bounds); returns whether it changed.
+    pub fn list(&mut self, hash: u64) -> bool {
+        match self {
+            Part::Exact(hashes) => match hashes.binary_search(&hash) {
+                Ok(_) => false,
+                Err(at) => {
+                    hashes.insert(at, hash);
+                    true
+                }
+            },
+            Part::Dense(registers) => part_raise(registers, hash),
+        }
+    }
+
+    /// Whether an exact part lists `hash` (a dense part cannot say).
+    pub fn lists(&self, hash: u64) -> bool {
+        matches!(self, Part::Exact(hashes) if hashes.binary_search(&hash).is_ok())
+    }
+
+    /// How many hashes an exact part lists (`None` once dense).
+    pub fn listed(&self) -> Option<usize> {
+        match self {
+            Part::Exact(hashes) => Some(hashes.len()),
+            Part::Dense(_) => None,
+        }
+    }
+
+    /// The hashes of an exact part.
+    pub fn hashes(&self) -> &[u64] {
+        match self {
+            Part::Exact(hashes) => hashes,
+            Part::Dense(_) => &[],
+        }
+    }
+
+    /// Stored as a [`Distinct`] is: a tag byte, then the hashes or the deflated registers.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Part::Exact(hashes) => Distinct::Exact(hashes.clone()).to_bytes(),
+            Part::Dense(registers) => Distinct::Dense(registers.clone()).to_bytes(),
+        }
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Part, SketchError> {
+        match Distinct::decode(bytes, PART_M)? {
+            Distinct::Exact(hashes) => Ok(Part::Exact(hashes)),
+            Distinct::Dense(registers) => Ok(Part::Dense(registers)),
+        }
+    }
+}
+
+/// A whole sketch as its parts: what a range read merges (stored parts and the whole
+/// sketches older items hold) and counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parts(pub std::collections::BTreeMap<u8, Part>);
+
+impl Parts {
+    pub fn merge_part(&mut self, index: u8, part: &Part) {
+        self.0.entry(index).or_default().merge(part);
+    }
+
+    /// Adds listed hashes (of any parts).
+    pub fn merge_hashes(&mut self, hashes: &[u64]) {
+        for &h in hashes {
+            self.0.entry(part_of(h)).or_default().insert(h);
+        }
+    }
+
+    /// Merges a whole sketch (the stored form before parts).
+    pub fn merge_whole(&mut self, whole: &Distinct) {
+        match whole {
+            Distinct::Exact(hashes) => self.merge_hashes(hashes),
+            Distinct::Dense(registers) => {
+                for (index, slice) in registers.chunks_exact(PART_M).enumerate() {
+                    if slice.iter().any(|&r| r > 0) {
+                        self.merge_part(index as u8, &Part::Dense(slice.to_vec()));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.values().map(Part::count).sum()
+    }
 }
 
 fn sigma(mut x: f64) -> f64 {
@@ -308,6 +519,61 @@ mod tests {
         }
         a.merge(&b);
         assert!(relative_error(&a, 100_000) < 0.01, "{}", a.count());
+    }
+
+    fn parted(n: usize, salt: &str) -> Parts {
+        let mut parts = Parts::default();
+        for i in 0..n {
+            let h = hash(&format!("{salt}-{i}"));
+            parts.0.entry(part_of(h)).or_default().insert(h);
+        }
+        parts
+    }
+
+    #[test]
+    fn parts_count_exactly_while_small_and_within_one_percent_above() {
+        assert_eq!(parted(10, "p").count(), 10);
+        assert_eq!(parted(EXACT_LIMIT, "p").count(), EXACT_LIMIT as u64);
+        assert_eq!(parted(5_000, "q").count(), 5_000);
+        for (n, salt) in [(60_000, "r"), (100_000, "s"), (1_000_000, "t")] {
+            let parts = parted(n, salt);
+            assert!(parts.0.values().any(|p| matches!(p, Part::Dense(_))));
+            let err = (parts.count() as f64 - n as f64).abs() / n as f64;
+            assert!(err < 0.01, "{n} counted as {} ({err})", parts.count());
+        }
+    }
+
+    #[test]
+    fn parts_and_whole_sketches_merge_into_the_union() {
+        // Old whole sketch (dense) for values 0..40,000, parts for 20,000..60,000.
+        let whole = filled(40_000, "m");
+        let mut parts = Parts::default();
+        for i in 20_000..60_000 {
+            let h = hash(&format!("m-{i}"));
+            parts.0.entry(part_of(h)).or_default().insert(h);
+        }
+        parts.merge_whole(&whole);
+        let err = (parts.count() as f64 - 60_000.0).abs() / 60_000.0;
+        assert!(err < 0.01, "{}", parts.count());
+        // Exact ones merge exactly.
+        let mut small = parted(300, "n");
+        small.merge_whole(&filled(500, "n"));
+        assert_eq!(small.count(), 500);
+    }
+
+    #[test]
+    fn a_dense_part_stays_under_a_kilobyte_stored() {
+        let parts = parted(2_000_000, "z");
+        for part in parts.0.values() {
+            let bytes = part.to_bytes();
+            assert!(bytes.len() < 900, "{}", bytes.len());
+            assert_eq!(Part::from_bytes(&bytes).as_ref(), Ok(part));
+        }
+        let exact = parted(50, "y");
+        for part in exact.0.values() {
+            assert!(part.to_bytes().len() <= 1 + 8 * PART_EXACT);
+        }
+        assert!(Part::from_bytes(&filled(50_000, "r").to_bytes()).is_err());
     }
 
     #[test]

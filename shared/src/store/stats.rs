@@ -372,6 +372,43 @@ impl Db {
             .map_err(StoreError::dynamo("Query"))
     }
 
+    /// Like [`Db::stats_range`], eventually consistent, for readers: adds what it cost.
+    pub async fn stats_range_read(
+        &self,
+        pk: &str,
+        from: &str,
+        to: &str,
+        cost: &mut ReadCost,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.stats)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":a", s(from))
+                .expression_attribute_values(":b", s(to))
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(StoreError::dynamo("Query"))?;
+            cost.requests += 1;
+            cost.units += out
+                .consumed_capacity()
+                .and_then(|c| c.capacity_units())
+                .unwrap_or(0.0);
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// Puts stats items as they are (recount).
     pub async fn put_stats_items(&self, items: Vec<Item>) -> Result<(), StoreError> {
         let requests = items
@@ -384,9 +421,15 @@ impl Db {
                     .map_err(|e| StoreError::Malformed(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        for chunk in requests.chunks(25) {
-            self.batch_write(&self.tables.stats, chunk.to_vec()).await?;
-        }
+        // A rebuild of a busy day writes thousands of tier items: 8 batches at a time.
+        let writes = requests
+            .chunks(25)
+            .map(|chunk| self.batch_write(&self.tables.stats, chunk.to_vec()));
+        let results: Vec<Result<_, StoreError>> = futures::StreamExt::collect(
+            futures::StreamExt::buffer_unordered(futures::stream::iter(writes), 8),
+        )
+        .await;
+        results.into_iter().collect::<Result<Vec<_>, _>>()?;
         Ok(())
     }
 

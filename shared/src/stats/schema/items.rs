@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{attr, field};
-use crate::stats::sessions::Sessions;
-use crate::stats::sketch::Distinct;
+use crate::stats::sessions::{Session, SessionTotals};
+use crate::stats::sketch::{Distinct, Part};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -59,16 +59,33 @@ pub struct CounterItem {
     pub sets: BTreeMap<String, std::collections::BTreeSet<u64>>,
 }
 
-/// A session bucket.
+/// Per events write shard, what a session or sketch part item added to its counter item
+/// with the records up to its marker (`attr → by`): pending until the counter item's
+/// marker for that shard has reached the item's.
+pub type Deltas = BTreeMap<u64, BTreeMap<String, i64>>;
+
+/// One bucket of one day's sessions (a tier item, see [`super::tiers`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionItem {
+pub struct BucketItem {
     /// 0 when the item does not exist yet.
     pub version: u64,
     pub markers: Markers,
-    pub sessions: Sessions,
+    pub deltas: Deltas,
+    /// By session hash.
+    pub sessions: BTreeMap<u64, Session>,
 }
 
-/// A sketch item: the sessions and the addresses sketch of one window.
+/// One part of one window's sessions or addresses sketch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartItem {
+    /// 0 when the item does not exist yet.
+    pub version: u64,
+    pub markers: Markers,
+    pub deltas: Deltas,
+    pub part: Part,
+}
+
+/// A format-1 sketch item (read, never written): both whole sketches of one window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SketchItem {
     /// 0 when the item does not exist yet.
@@ -254,41 +271,159 @@ pub fn copy_map(copy: &CopyFields) -> HashMap<String, AttributeValue> {
     map
 }
 
-impl SessionItem {
-    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<SessionItem, SchemaError> {
-        Ok(SessionItem {
+fn deltas_of(pk: &str, sk: &str, item: &Item) -> Result<Deltas, SchemaError> {
+    let mut deltas = Deltas::new();
+    for (name, value) in item {
+        let Some(shard) = attr::delta_shard(name) else {
+            continue;
+        };
+        let AttributeValue::M(map) = value else {
+            return Err(err(pk, sk, format!("delta {name} is not a map: {value:?}")));
+        };
+        let mut adds = BTreeMap::new();
+        for (a, v) in map {
+            adds.insert(a.clone(), number(pk, sk, &format!("{name}.{a}"), v)?);
+        }
+        deltas.insert(shard, adds);
+    }
+    Ok(deltas)
+}
+
+fn put_deltas(item: &mut Item, deltas: &Deltas) {
+    for (shard, adds) in deltas {
+        if adds.values().all(|v| *v == 0) {
+            continue;
+        }
+        item.insert(
+            attr::delta(*shard),
+            AttributeValue::M(
+                adds.iter()
+                    .map(|(a, v)| (a.clone(), AttributeValue::N(v.to_string())))
+                    .collect(),
+            ),
+        );
+    }
+}
+
+fn put_version(item: &mut Item, version: u64) {
+    item.insert(attr::VERSION.into(), AttributeValue::N(version.to_string()));
+}
+
+/// Bytes of one session in a bucket's table: hash, first, last, events (little-endian).
+const SESSION_BYTES: usize = 20;
+
+impl BucketItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<BucketItem, SchemaError> {
+        let table = bytes(pk, sk, item, attr::BUCKET)?;
+        if !table.len().is_multiple_of(SESSION_BYTES) {
+            return Err(err(pk, sk, "session table is not whole sessions"));
+        }
+        let mut sessions = BTreeMap::new();
+        let mut last: Option<u64> = None;
+        for row in table.chunks_exact(SESSION_BYTES) {
+            let u64_at = |i: usize| {
+                row.get(i..i + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_le_bytes)
+                    .unwrap_or_default()
+            };
+            let u32_at = |i: usize| {
+                row.get(i..i + 4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_le_bytes)
+                    .unwrap_or_default()
+            };
+            let hash = u64_at(0);
+            if last.is_some_and(|l| l >= hash) {
+                return Err(err(pk, sk, "session table is not sorted"));
+            }
+            last = Some(hash);
+            let s = Session {
+                first: u32_at(8),
+                last: u32_at(12),
+                events: u32_at(16),
+            };
+            if !s.is_valid() {
+                return Err(err(pk, sk, format!("impossible session {s:?}")));
+            }
+            sessions.insert(hash, s);
+        }
+        Ok(BucketItem {
             version: version(pk, sk, item)?,
             markers: markers_of(pk, sk, item)?,
-            sessions: Sessions::from_bytes(bytes(pk, sk, item, attr::SESSIONS)?)
-                .map_err(|e| err(pk, sk, e.to_string()))?,
+            deltas: deltas_of(pk, sk, item)?,
+            sessions,
         })
     }
 
     pub fn encode(&self, pk: &str, sk: &str) -> Item {
         let mut item = key_of(pk, sk);
         put_markers(&mut item, &self.markers);
-        item.insert(
-            attr::VERSION.into(),
-            AttributeValue::N(self.version.to_string()),
-        );
-        item.insert(
-            attr::SESSIONS.into(),
-            AttributeValue::B(self.sessions.to_bytes().into()),
-        );
+        put_deltas(&mut item, &self.deltas);
+        put_version(&mut item, self.version);
+        let mut table = Vec::with_capacity(SESSION_BYTES * self.sessions.len());
+        for (hash, s) in &self.sessions {
+            table.extend_from_slice(&hash.to_le_bytes());
+            for v in [s.first, s.last, s.events] {
+                table.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        item.insert(attr::BUCKET.into(), AttributeValue::B(table.into()));
+        if let Some(expires) = super::session_expiry(sk, chrono::Utc::now().timestamp()) {
+            item.insert(attr::EXPIRES.into(), AttributeValue::N(expires.to_string()));
+        }
         item
     }
 
-    /// What the day item keeps of this bucket.
-    pub fn copy(&self) -> CopyFields {
-        let t = self.sessions.totals();
-        CopyFields {
-            version: self.version,
-            fields: BTreeMap::from([
-                (field::SESSIONS.to_owned(), t.sessions),
-                (field::BOUNCES.to_owned(), t.bounces),
-                (field::DURATION.to_owned(), t.duration_ms),
-            ]),
+    pub fn totals(&self) -> SessionTotals {
+        let mut t = SessionTotals::default();
+        for s in self.sessions.values() {
+            t += s.totals();
         }
+        t
+    }
+}
+
+/// What the day item counts of some session totals (its counters' deltas).
+pub fn session_adds(delta: [i64; 3]) -> BTreeMap<String, i64> {
+    BTreeMap::from([
+        (attr::SESSION_COUNT.to_owned(), delta[0]),
+        (attr::BOUNCES.to_owned(), delta[1]),
+        (attr::DURATION.to_owned(), delta[2]),
+    ])
+}
+
+impl PartItem {
+    pub fn decode(pk: &str, sk: &str, item: &Item) -> Result<PartItem, SchemaError> {
+        let part = Part::from_bytes(bytes(pk, sk, item, attr::PART)?)
+            .map_err(|e| err(pk, sk, e.to_string()))?;
+        if let Some(cap) = super::part_of_key(sk).and_then(|k| super::tiers::SKETCH.cap(k.tier))
+            && part.listed().is_none_or(|n| n > cap)
+        {
+            return Err(err(
+                pk,
+                sk,
+                "a shallow tier's part must list at most its cap",
+            ));
+        }
+        Ok(PartItem {
+            version: version(pk, sk, item)?,
+            markers: markers_of(pk, sk, item)?,
+            deltas: deltas_of(pk, sk, item)?,
+            part,
+        })
+    }
+
+    pub fn encode(&self, pk: &str, sk: &str) -> Item {
+        let mut item = key_of(pk, sk);
+        put_markers(&mut item, &self.markers);
+        put_deltas(&mut item, &self.deltas);
+        put_version(&mut item, self.version);
+        item.insert(
+            attr::PART.into(),
+            AttributeValue::B(self.part.to_bytes().into()),
+        );
+        item
     }
 }
 
@@ -401,11 +536,71 @@ mod tests {
         let mut item = key_of("1#0", "X#D#20250915");
         item.insert("u".into(), AttributeValue::B(vec![9, 9, 9].into()));
         assert!(SketchItem::decode("1#0", "X#D#20250915", &item).is_err());
-        let mut item = key_of("1#0", "S#20250915#0");
-        item.insert("s".into(), AttributeValue::B(vec![1, 2, 3].into()));
-        assert!(SessionItem::decode("1#0", "S#20250915#0", &item).is_err());
-        item.insert("s".into(), AttributeValue::S("x".into()));
-        assert!(SessionItem::decode("1#0", "S#20250915#0", &item).is_err());
+        let sk = "X#D#20250915#u03";
+        let mut item = key_of("1#0", sk);
+        item.insert("p".into(), AttributeValue::B(vec![9, 9, 9].into()));
+        assert!(PartItem::decode("1#0", sk, &item).is_err());
+        let sk = "S#20250915#s0a";
+        let row = |hash: u64, first: u32, last: u32, events: u32| {
+            let mut r = hash.to_le_bytes().to_vec();
+            for v in [first, last, events] {
+                r.extend_from_slice(&v.to_le_bytes());
+            }
+            r
+        };
+        let table = |rows: Vec<Vec<u8>>| {
+            let mut item = key_of("1#0", sk);
+            item.insert("t".into(), AttributeValue::B(rows.concat().into()));
+            item
+        };
+        let bad = [
+            table(vec![row(1, 5, 9, 2)[..19].to_vec()]), // not whole sessions
+            table(vec![row(1, 5, 4, 1)]),                // last before first
+            table(vec![row(1, 5, 5, 0)]),                // no events
+            table(vec![row(2, 1, 1, 1), row(1, 1, 1, 1)]), // not sorted
+        ];
+        for item in &bad {
+            assert!(BucketItem::decode("1#0", sk, item).is_err(), "{item:?}");
+        }
+        let mut item = table(vec![row(1, 5, 9, 2)]);
+        assert!(BucketItem::decode("1#0", sk, &item).is_ok());
+        item.insert("t".into(), AttributeValue::S("x".into()));
+        assert!(BucketItem::decode("1#0", sk, &item).is_err());
+        let mut item = key_of("1#0", sk);
+        item.insert("d3".into(), AttributeValue::N("1".into()));
+        assert!(BucketItem::decode("1#0", sk, &item).is_err()); // delta not a map
+    }
+
+    #[test]
+    fn session_and_part_items_round_trip() {
+        let sk = "S#20250915#s0a";
+        let s = BucketItem {
+            version: 3,
+            markers: Markers::from([(2, "0009".into())]),
+            deltas: Deltas::from([(2, session_adds([1, 0, 700]))]),
+            sessions: BTreeMap::from([
+                (
+                    0x0a00_0000_0000_0001,
+                    Session {
+                        first: 100,
+                        last: 800,
+                        events: 2,
+                    },
+                ),
+                (0x0aff_0000_0000_0000, Session::new(5)),
+            ]),
+        };
+        let item = s.encode("1#0", sk);
+        assert!(item.contains_key(attr::EXPIRES));
+        assert_eq!(BucketItem::decode("1#0", sk, &item), Ok(s));
+        let sk = "X#W#20250915#i10";
+        let mut p = PartItem {
+            version: 1,
+            ..PartItem::default()
+        };
+        p.part.insert(0x2800_0000_0000_0001);
+        p.deltas.insert(0, BTreeMap::from([("ip".to_owned(), 1)]));
+        assert_eq!(PartItem::decode("1#0", sk, &p.encode("1#0", sk)), Ok(p));
     }
 
     #[test]

@@ -8,23 +8,37 @@
 //!
 //! | family | sort key | attributes |
 //! |---|---|---|
-//! | [`Family::Day`] | `D#<yyyymmdd>` | `pv`, `ev`, `bot`, `h00`…`h23`; markers `q<shard>`; copies `b<bucket>` `{v,s,b,d}` and `dx` `{v,u,i}` |
-//! | [`Family::Week`] | `W#<monday yyyymmdd>` | `pv`; markers; copy `wx` `{v,u,i}` |
-//! | [`Family::Month`] | `M#<yyyymm>` | `pv`; markers; copy `mx` `{v,u,i}` |
+//! | [`Family::Day`] | `D#<yyyymmdd>` | `pv`, `ev`, `bot`, `h00`…`h23`, `uv`, `ip`, sessions `ss`, bounces `sb`, duration `sd`; markers `q<shard>` |
+//! | [`Family::Week`] | `W#<monday yyyymmdd>` | `pv`, `uv`, `ip`; markers |
+//! | [`Family::Month`] | `M#<yyyymm>` | `pv`, `uv`, `ip`; markers |
 //! | [`Family::Ranking`] | `R#<yyyymmdd>#<url\|referrer\|city\|isp\|misc>` | `<stat_type>:<key>` counts; markers; `f` once full |
-//! | [`Family::Sessions`] | `S#<yyyymmdd>#<bucket>` | `v` version, `s` session table (bytes); markers |
-//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>` | `v`, `u` sessions sketch, `i` addresses sketch (bytes) |
-//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>` | as above |
-//! | [`Family::MonthSketch`] | `X#M#<yyyymm>` | as above |
+//! | [`Family::Sessions`] | `S#<yyyymmdd>#s<0–4 hex digits>` (a tier bucket) | `v`; `t` the sessions table (hash, first and last event in ms into the day, events: 20 bytes each); markers; pending deltas `d<shard>`; `expires_at` |
+//! | [`Family::DaySketch`] | `X#D#<yyyymmdd>#<u\|i><0–2 hex digits>` (a tier part) | `v`, `p` one part of the sessions (`u`) or addresses (`i`) sketch; markers; pending deltas |
+//! | [`Family::WeekSketch`] | `X#W#<monday yyyymmdd>#<u\|i><0–2 hex>` | as above |
+//! | [`Family::MonthSketch`] | `X#M#<yyyymm>#<u\|i><0–2 hex>` | as above |
 //! | [`Family::Realtime`] | `T#<yyyymmddHHMM>` (UTC minute) | `pv`; `u` session hashes (number set); markers; `expires_at` (TTL) |
+//!
+//! Stored format 2 (since issue 14 §3): a day's sessions and each sketch are spread over
+//! tier items ([`tiers`]): one item while the day is quiet, more and deeper ones, each
+//! about 1 KB at most, as it fills, so a batch rewrites only the items of its own values.
+//! What readers need of them (sessions, bounces, duration, distinct counts) reaches the
+//! day, week and month items as `ADD`ed deltas, applied exactly once (see
+//! [`apply`](super::super::apply)). Format 1 items are still read: session buckets
+//! `S#<day>#<0–3>` (copied into the day as `b<bucket>` `{v,s,b,d}` maps) and whole
+//! sketches `X#D#<day>` etc. (`u`, `i`, copied as `dx`/`wx`/`mx` `{v,u,i}`); readers add
+//! those copies to the new counters, and range reads merge the old whole sketches with
+//! the parts.
 
 pub mod items;
+pub mod tiers;
 
 use chrono::{Datelike, Days, NaiveDate};
 
 use super::facts::StatType;
 
-pub use items::{CopyFields, CounterItem, Markers, SchemaError, SessionItem, SketchItem};
+pub use items::{
+    BucketItem, CopyFields, CounterItem, Deltas, Markers, PartItem, SchemaError, SketchItem,
+};
 
 /// The partition of a site generation's counters.
 pub fn partition(site_id: u64, generation: u64) -> String {
@@ -65,7 +79,7 @@ pub enum Family {
 pub enum Kind {
     /// `ADD` counters with per-shard markers ([`CounterItem`]).
     Counter,
-    /// Read, changed, put back under a version ([`SessionItem`]).
+    /// Read, changed, put back under a version ([`BucketItem`]).
     Sessions,
     /// Read, changed, put back under a version ([`SketchItem`]).
     Sketch,
@@ -127,18 +141,19 @@ impl Family {
     pub fn range(self, from: NaiveDate, to: NaiveDate) -> (String, String) {
         let p = self.prefix();
         match self {
-            Family::Day | Family::DaySketch => {
-                (format!("{p}{}", ymd(from)), format!("{p}{}", ymd(to)))
-            }
-            Family::Week | Family::WeekSketch => (
+            Family::Day => (format!("{p}{}", ymd(from)), format!("{p}{}", ymd(to))),
+            Family::Week => (
                 format!("{p}{}", ymd(monday_of(from))),
                 format!("{p}{}", ymd(monday_of(to))),
             ),
-            Family::Month | Family::MonthSketch => {
-                (format!("{p}{}", ym(from)), format!("{p}{}", ym(to)))
-            }
-            // `~` sorts after every suffix (`#url`, `#3`, the minutes of a day).
-            Family::Ranking | Family::Sessions | Family::Realtime => {
+            Family::Month => (format!("{p}{}", ym(from)), format!("{p}{}", ym(to))),
+            Family::WeekSketch => (
+                format!("{p}{}", ymd(monday_of(from))),
+                format!("{p}{}~", ymd(monday_of(to))),
+            ),
+            Family::MonthSketch => (format!("{p}{}", ym(from)), format!("{p}{}~", ym(to))),
+            // `~` sorts after every suffix (`#url`, `#u07`, the minutes of a day).
+            Family::DaySketch | Family::Ranking | Family::Sessions | Family::Realtime => {
                 (format!("{p}{}", ymd(from)), format!("{p}{}~", ymd(to)))
             }
         }
@@ -184,8 +199,32 @@ pub fn other_attr(attr: &str) -> Option<String> {
         .map(|(stat, _)| format!("{stat}:{OTHER}"))
 }
 
-pub fn session_key(day: NaiveDate, bucket: u64) -> String {
-    format!("{}{}#{bucket}", Family::Sessions.prefix(), ymd(day))
+/// The item of one session of one day.
+pub fn session_base(day: NaiveDate) -> String {
+    format!("{}{}#s", Family::Sessions.prefix(), ymd(day))
+}
+
+/// The tier of a session bucket key (`None` for a format-1 bucket `S#<day>#<0-3>` or
+/// any other key).
+pub fn bucket_tier(sk: &str) -> Option<usize> {
+    let rest = sk.strip_prefix(Family::Sessions.prefix())?;
+    let base = rest.get(..10)?;
+    if !base.ends_with("#s") || !base[..8].bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    tiers::tier_of(sk, Family::Sessions.prefix().len() + 10, &tiers::SESSIONS)
+}
+
+/// When a session bucket may be deleted (epoch seconds, the table's TTL attribute): four
+/// days after its day (its day's events have long arrived), or four days after it was
+/// written (`now`), whichever is later: a backfill of an old day keeps its buckets while
+/// it runs. (A bucket deleted under a day's still-arriving events would make the day's
+/// sessions look new again.)
+pub fn session_expiry(sk: &str, now: i64) -> Option<i64> {
+    let rest = sk.strip_prefix(Family::Sessions.prefix())?;
+    let day = NaiveDate::parse_from_str(rest.get(..8)?, "%Y%m%d").ok()?;
+    let after_day = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + 4 * 86_400;
+    Some(after_day.max(now.saturating_add(4 * 86_400)))
 }
 
 /// What a distinct-count sketch counts: its attribute in the sketch item.
@@ -214,12 +253,67 @@ pub enum Window {
     Month,
 }
 
-/// The item holding both sketches (sessions and addresses) of one window.
+/// The format-1 item holding both whole sketches (sessions and addresses) of one
+/// window: read, never written.
 pub fn sketch_key(window: Window, day: NaiveDate) -> String {
     match window {
         Window::Day => format!("{}{}", Family::DaySketch.prefix(), ymd(day)),
         Window::Week => format!("{}{}", Family::WeekSketch.prefix(), ymd(monday_of(day))),
         Window::Month => format!("{}{}", Family::MonthSketch.prefix(), ym(day)),
+    }
+}
+
+/// The base key of the tiered parts of the `of` sketch of one window (a part's key adds
+/// its tier's hex digits, see [`tiers`]).
+pub fn part_base(window: Window, day: NaiveDate, of: Of) -> String {
+    format!("{}#{}", sketch_key(window, day), of.attr())
+}
+
+/// Where a sketch part item sits: which sketch, which tier, and (in the deepest tier)
+/// which of the 256 register slices it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartKey {
+    pub of: Of,
+    pub tier: usize,
+    /// The part's index among [`crate::stats::sketch::PARTS`] when `tier` is the deepest.
+    pub index: Option<u8>,
+}
+
+/// What a sketch part item holds (`None` for a format-1 whole sketch item or any other
+/// key).
+pub fn part_of_key(sk: &str) -> Option<PartKey> {
+    let (head, tail) = sk.rsplit_once('#')?;
+    if !matches!(
+        Family::of(head),
+        Some(Family::DaySketch | Family::WeekSketch | Family::MonthSketch)
+    ) || head.split('#').count() != 3
+    {
+        return None;
+    }
+    let of = match tail.get(..1)? {
+        "u" => Of::Sessions,
+        "i" => Of::Addresses,
+        _ => return None,
+    };
+    let tier = tiers::tier_of(tail, 1, &tiers::SKETCH)?;
+    let index = if tier == tiers::SKETCH.deepest {
+        Some(u8::from_str_radix(&tail[1..], 16).ok()?)
+    } else {
+        None
+    };
+    Some(PartKey { of, tier, index })
+}
+
+/// The counter item a session or sketch part item sends its deltas to: its day, week or
+/// month.
+pub fn delta_target(sk: &str) -> Option<String> {
+    let parts: Vec<&str> = sk.split('#').collect();
+    match parts.as_slice() {
+        ["S", day, _] => Some(format!("D#{day}")),
+        ["X", "D", day, _] => Some(format!("D#{day}")),
+        ["X", "W", w, _] => Some(format!("W#{w}")),
+        ["X", "M", m, _] => Some(format!("M#{m}")),
+        _ => None,
     }
 }
 
@@ -252,8 +346,20 @@ pub mod attr {
     pub const FULL: &str = "f";
     /// Version of a read-modify-write item, and of each copy.
     pub const VERSION: &str = "v";
-    /// Session table of a session bucket.
+    /// Session table of a format-1 session bucket.
     pub const SESSIONS: &str = "s";
+    /// Distinct sessions and addresses (day, week, month items).
+    pub const UV: &str = "uv";
+    pub const IP: &str = "ip";
+    /// Sessions, bounces and summed duration in ms (day items).
+    pub const SESSION_COUNT: &str = "ss";
+    pub const BOUNCES: &str = "sb";
+    pub const DURATION: &str = "sd";
+    /// A session bucket's table: per session its hash, first and last event (ms into the
+    /// day) and event count, 20 bytes each, sorted by hash.
+    pub const BUCKET: &str = "t";
+    /// A sketch part item's part.
+    pub const PART: &str = "p";
     /// Session hashes of a realtime minute (a number set).
     pub const MINUTE_SESSIONS: &str = "u";
     /// The table's TTL attribute (epoch seconds).
@@ -267,6 +373,21 @@ pub mod attr {
     /// The last stream sequence number applied from events write shard `shard`.
     pub fn marker(shard: u64) -> String {
         format!("q{shard}")
+    }
+
+    /// What a session or sketch part item last added (or has still to add) to its
+    /// counter item for records of write shard `shard`, up to its marker.
+    pub fn delta(shard: u64) -> String {
+        format!("d{shard}")
+    }
+
+    /// The write shard of a pending-delta attribute.
+    pub fn delta_shard(attr: &str) -> Option<u64> {
+        let digits = attr.strip_prefix('d')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
     }
 
     /// The write shard of a marker attribute.
@@ -346,10 +467,26 @@ mod tests {
             (Family::Month, month_key(day)),
             (Family::Ranking, rank_key(day, StatType::Url)),
             (Family::Ranking, rank_key(day, StatType::Screen)),
-            (Family::Sessions, session_key(day, 3)),
+            (Family::Sessions, session_base(day)),
+            (
+                Family::Sessions,
+                tiers::item_key(&session_base(day), u64::MAX, tiers::SESSIONS.deepest),
+            ),
             (Family::DaySketch, sketch_key(Window::Day, day)),
             (Family::WeekSketch, sketch_key(Window::Week, day)),
             (Family::MonthSketch, sketch_key(Window::Month, day)),
+            (
+                Family::DaySketch,
+                tiers::item_key(&part_base(Window::Day, day, Of::Sessions), u64::MAX, 2),
+            ),
+            (
+                Family::WeekSketch,
+                part_base(Window::Week, day, Of::Addresses),
+            ),
+            (
+                Family::MonthSketch,
+                tiers::item_key(&part_base(Window::Month, day, Of::Sessions), 7, 1),
+            ),
         ];
         for (family, sk) in &keys {
             assert_eq!(Family::of(sk), Some(*family), "{sk}");
@@ -385,6 +522,77 @@ mod tests {
         );
         assert_eq!(copy_target("R#20250915#url"), None);
         assert_eq!(copy_target("D#20250915"), None);
+    }
+
+    #[test]
+    fn deltas_go_to_their_day_week_or_month() {
+        let day = d(2025, 9, 17);
+        assert_eq!(
+            delta_target(&tiers::item_key(&session_base(day), 0xabc, 3)),
+            Some(day_key(day))
+        );
+        assert_eq!(
+            delta_target(&part_base(Window::Day, day, Of::Sessions)),
+            Some(day_key(day))
+        );
+        assert_eq!(
+            delta_target(&tiers::item_key(
+                &part_base(Window::Week, day, Of::Addresses),
+                5,
+                1
+            )),
+            Some(week_key(day))
+        );
+        assert_eq!(
+            delta_target(&tiers::item_key(
+                &part_base(Window::Month, day, Of::Sessions),
+                5,
+                2
+            )),
+            Some(month_key(day))
+        );
+        assert_eq!(delta_target(&day_key(day)), None);
+        assert_eq!(delta_target(&sketch_key(Window::Day, day)), None);
+        assert_eq!(
+            part_of_key(&format!(
+                "{}2a",
+                part_base(Window::Week, day, Of::Addresses)
+            )),
+            Some(PartKey {
+                of: Of::Addresses,
+                tier: 2,
+                index: Some(42)
+            })
+        );
+        assert_eq!(
+            part_of_key(&part_base(Window::Day, day, Of::Sessions)),
+            Some(PartKey {
+                of: Of::Sessions,
+                tier: 0,
+                index: None
+            })
+        );
+        assert_eq!(bucket_tier(&session_base(day)), Some(0));
+        assert_eq!(bucket_tier("S#20250917#3"), None);
+        assert_eq!(bucket_tier("S#20250917#s0a1b"), Some(4));
+        assert_eq!(part_of_key(&sketch_key(Window::Week, day)), None);
+        assert_eq!(part_of_key("X#D#20250917#u0a1"), None);
+        assert_eq!(part_of_key("R#20250917#u01"), None);
+        assert_eq!(
+            session_expiry(&session_base(day), 0),
+            Some(
+                d(2025, 9, 21)
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default()
+                    .and_utc()
+                    .timestamp()
+            )
+        );
+        // Written long after its day (a backfill): kept four days from the write.
+        assert_eq!(
+            session_expiry(&session_base(day), 1_800_000_000),
+            Some(1_800_000_000 + 4 * 86_400)
+        );
     }
 
     #[test]
