@@ -15,9 +15,9 @@ pub const RECENT_DAYS: u64 = 7;
 
 /// What docs/cost.md puts a million ingested events at, with the template's defaults:
 /// API Gateway, Lambda, the raw event's and the counters' writes, logs.
-pub const USD_PER_MILLION_EVENTS: f64 = 2.84;
+pub const USD_PER_MILLION_EVENTS: f64 = 2.82;
 /// Where that figure comes from and what it leaves out.
-pub const PRICE_BASIS: &str = "docs/cost.md, us-east-1 prices of 2026-11-24: $2.84 per million \
+pub const PRICE_BASIS: &str = "docs/cost.md, us-east-1 prices of 2026-11-24: $2.82 per million \
 ingested events (API Gateway, Lambda, DynamoDB writes of the event and its counters, CloudWatch \
 logs); excludes storage, dashboard reads, the fixed monthly alarms and secret, and any free tier";
 
