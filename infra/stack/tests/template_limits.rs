@@ -137,3 +137,57 @@ fn a_monthly_budget_alarm_is_there_when_asked_for() {
     let condition = text(at(&t, &["Conditions", "HasBudget"]));
     assert!(condition.contains("MonthlyBudgetUsd"), "{condition}");
 }
+
+/// The statement `sid` of a function's inline policy.
+fn statement<'a>(t: &'a Value, function: &str, sid: &str) -> &'a Value {
+    at(t, &["Resources", function, "Properties", "Policies"])
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
+        .flatten()
+        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(sid))
+        .unwrap_or_else(|| panic!("{function} has no statement {sid}"))
+}
+
+fn leading_keys(statement: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = at(
+        statement,
+        &[
+            "Condition",
+            "ForAllValues:StringLike",
+            "dynamodb:LeadingKeys",
+        ],
+    )
+    .as_sequence()
+    .into_iter()
+    .flatten()
+    .filter_map(|v| v.as_str().map(str::to_owned))
+    .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn the_public_and_background_functions_reach_only_their_own_app_table_items() {
+    let t = template();
+    // The beacon finds a site by its tracking id; the aggregator reads sites; the janitor
+    // deletes finished purge jobs. None of them can read a user, a password hash, an API
+    // key or a login counter.
+    for (function, sid, keys) in [
+        ("CollectFunction", "AppTableRead", vec!["SITE#*", "TRACK#*"]),
+        ("AggregatorFunction", "SiteRead", vec!["SITE#*"]),
+        ("JanitorFunction", "PurgeJobDone", vec!["PURGE#*"]),
+    ] {
+        let s = statement(&t, function, sid);
+        assert_eq!(leading_keys(s), keys, "{function} {sid}");
+        for forbidden in ["USER#", "EMAIL#", "KEY#", "LOGIN#"] {
+            assert!(
+                !leading_keys(s)
+                    .iter()
+                    .any(|k| forbidden.starts_with(k.trim_end_matches('*'))),
+                "{function} may reach {forbidden} items"
+            );
+        }
+    }
+}
