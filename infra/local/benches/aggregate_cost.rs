@@ -457,7 +457,7 @@ async fn main() {
         return;
     }
     // `AGGREGATE_COST_ONLY=busy`: only the busy-day figures (a quicker loop while working
-    // on write cost).
+    // on write cost); `quiet`: only the quiet days'.
     if std::env::var("AGGREGATE_COST_ONLY").as_deref() == Ok("busy") {
         busy_day_cost().await;
         return;
@@ -485,6 +485,28 @@ async fn main() {
         row(
             &format!("batch {batch_size}: next {} batches", batches.len() - 1),
             &rest,
+        );
+    }
+
+    // Single events on quiet days whose first tier is filling (about 4 events a session):
+    // what a site whose events arrive one per batch pays as its day grows.
+    for warm_events in [600usize, 1_400, 2_400] {
+        let app = TestApp::new(pingoo_local::app).await;
+        let (token, _) = app.user("bench@example.com").await;
+        let site = app.site(&token, "https://example.com").await;
+        let agg = Aggregator::new(app.state.db.clone());
+        let mut traffic = Traffic::new(31);
+        let warm: Vec<Vec<StreamedEvent>> = (0..warm_events / 100)
+            .map(|_| (0..100).map(|_| traffic.next(&site)).collect())
+            .collect();
+        apply(&agg, &warm).await;
+        let batches: Vec<Vec<StreamedEvent>> = (0..20).map(|_| vec![traffic.next(&site)]).collect();
+        row(
+            &format!(
+                "batch 1 on a day of {warm_events} events (~{} sessions)",
+                traffic.sessions
+            ),
+            &apply(&agg, &batches).await,
         );
     }
 
@@ -546,11 +568,15 @@ async fn main() {
         }
     }
 
-    raw_event_cost().await;
-    read_cost().await;
-    v2_read_cost().await;
-    realtime_cost().await;
-    busy_day_cost().await;
+    // `AGGREGATE_COST_ONLY=quiet`: only the write figures of quiet days (above and the
+    // 50-site batch below).
+    if std::env::var("AGGREGATE_COST_ONLY").as_deref() != Ok("quiet") {
+        raw_event_cost().await;
+        read_cost().await;
+        v2_read_cost().await;
+        realtime_cost().await;
+        busy_day_cost().await;
+    }
 
     // One batch of 100 spread over 50 sites.
     {

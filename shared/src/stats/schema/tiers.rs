@@ -11,7 +11,7 @@
 //! once per batch), and once that is full a busy day's batch rewrites only the items of
 //! its own values, each about 1 KB, however many visitors the day already has: write cost
 //! follows the batch, not the day. (The first tier is big because a quiet day's batch
-//! touches most of its sessions anyway: one 16 KB write costs less than forty 1 KB ones.)
+//! touches most of its sessions anyway: one 8 KB write costs less than forty 1 KB ones.)
 //!
 //! Finding a value: walk its path from tier 0 and stop at the item that holds it, or at
 //! the first that is not full (nothing of that prefix was ever placed deeper, since that
@@ -28,22 +28,28 @@ pub struct Layout {
     pub caps: &'static [usize],
 }
 
-/// Session buckets (20 bytes a session): the day's first 800 sessions share one item
-/// (16 KB, what a quiet day rewrites per batch, as format 1 did), the next 16 × 28 share
+/// Session buckets (20 bytes a session): the day's first 400 sessions share one item
+/// (8 KB, what a quiet day rewrites per batch, as format 1 did), the next 16 × 28 share
 /// sixteen ~1 KB items, then 256 and 4,096 items of 20, then 65,536 items that always
 /// admit: ~88,000 sessions fit above the deepest tier, and a busy day's batch rewrites
 /// only the ~1 KB buckets of its own sessions.
+///
+/// The first tier's size is a trade: bigger makes a quiet day's big batches cheaper (one
+/// write for most of their sessions) and a single event on a day near the tier's fill
+/// dearer (it rewrites the whole item). At 400 sessions and 600 hashes a batch of 100 on
+/// the bench's ordinary day costs about 0.27 WCU an event and no single event more than
+/// ~18, against 0.25 and ~28 at twice the size.
 pub const SESSIONS: Layout = Layout {
     deepest: 4,
-    caps: &[800, 28, 20, 20],
+    caps: &[400, 28, 20, 20],
 };
 
-/// Sketch parts (8 bytes a hash): the first 1,200 values in one item (9.6 KB), the next
+/// Sketch parts (8 bytes a hash): the first 600 values in one item (4.8 KB), the next
 /// 16 × 70 in sixteen, then the 256 deepest parts, which are the sketch's register slices
 /// once dense (see `sketch::PARTS`).
 pub const SKETCH: Layout = Layout {
     deepest: 2,
-    caps: &[1_200, 70],
+    caps: &[600, 70],
 };
 
 impl Layout {
@@ -112,8 +118,8 @@ mod tests {
 
     #[test]
     fn shallow_tiers_fill_the_deepest_never_does() {
-        assert!(SESSIONS.admits(0, 799));
-        assert!(!SESSIONS.admits(0, 800));
+        assert!(SESSIONS.admits(0, 399));
+        assert!(!SESSIONS.admits(0, 400));
         assert!(SESSIONS.admits(1, 27));
         assert!(!SESSIONS.admits(1, 28));
         assert!(!SESSIONS.admits(3, 20));
