@@ -50,7 +50,8 @@ pub struct Config {
     pub s3_endpoint: Option<String>,
     pub tables: Tables,
     pub jwt_secret: Vec<u8>,
-    pub login_limit: LoginLimit,
+    /// Attempt limits of login, registration, password changes and share unlocks.
+    pub limits: Limits,
     /// Keep visitors' full IP addresses instead of /24 (IPv4) and /48 (IPv6) prefixes.
     pub store_full_ip: bool,
     /// How far behind the events table the aggregator may run (batching window, retries,
@@ -85,7 +86,7 @@ impl std::fmt::Debug for Config {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("tables", &self.tables)
             .field("jwt_secret", &"<redacted>")
-            .field("login_limit", &self.login_limit)
+            .field("limits", &self.limits)
             .field("store_full_ip", &self.store_full_ip)
             .field("purge_stream_lag", &self.purge_stream_lag)
             .field("max_sites_per_user", &self.max_sites_per_user)
@@ -127,21 +128,76 @@ impl Tables {
     }
 }
 
-/// Brute-force protection for `/api/auth/login`.
+/// At most `max_attempts` attempts of one kind per key within a fixed `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginLimit {
-    /// Failed attempts allowed per e-mail within `window`.
-    pub max_failures: u32,
+pub struct AttemptLimit {
+    pub max_attempts: u32,
     pub window: Duration,
 }
 
-impl Default for LoginLimit {
-    fn default() -> Self {
-        LoginLimit {
-            max_failures: 10,
-            window: Duration::from_secs(15 * 60),
+impl AttemptLimit {
+    const fn new(max_attempts: u32, window_secs: u64) -> Self {
+        AttemptLimit {
+            max_attempts,
+            window: Duration::from_secs(window_secs),
         }
     }
+}
+
+/// Brute-force and abuse limits. Client networks are the /24 of an IPv4 and the /48 of an
+/// IPv6 address, as API Gateway's `sourceIp` gives it (never a forwarding header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed logins per (e-mail, client network): `LOGIN_MAX_FAILURES` (10) per
+    /// `LOGIN_WINDOW_SECONDS` (900). Someone on another network cannot lock a user out.
+    pub login: AttemptLimit,
+    /// Failed logins per e-mail from all networks together, against guessing spread over
+    /// many networks: `LOGIN_MAX_FAILURES_PER_EMAIL` (100) per the same window.
+    pub login_per_email: AttemptLimit,
+    /// Registrations per client network: `REGISTER_MAX_PER_NETWORK` (10) per
+    /// `REGISTER_WINDOW_SECONDS` (3600).
+    pub register: AttemptLimit,
+    /// Wrong `old_password`s per (user, client network): `PASSWORD_MAX_FAILURES` (10) per
+    /// `PASSWORD_WINDOW_SECONDS` (900). Share unlocks use the login limit per share.
+    pub password: AttemptLimit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login: AttemptLimit::new(10, 15 * 60),
+            login_per_email: AttemptLimit::new(100, 15 * 60),
+            register: AttemptLimit::new(10, 3600),
+            password: AttemptLimit::new(10, 15 * 60),
+        }
+    }
+}
+
+fn attempt_limit(
+    lookup: &impl Fn(&str) -> Option<String>,
+    max_name: &'static str,
+    window_name: &'static str,
+    default: AttemptLimit,
+) -> Result<AttemptLimit, ConfigError> {
+    let limit = AttemptLimit {
+        max_attempts: parse_or(lookup, max_name, default.max_attempts)?,
+        window: Duration::from_secs(parse_or(lookup, window_name, default.window.as_secs())?),
+    };
+    if limit.max_attempts == 0 {
+        return Err(ConfigError::Invalid {
+            name: max_name,
+            value: "0".into(),
+            reason: "must be at least 1",
+        });
+    }
+    if limit.window.is_zero() {
+        return Err(ConfigError::Invalid {
+            name: window_name,
+            value: "0".into(),
+            reason: "must be at least 1",
+        });
+    }
+    Ok(limit)
 }
 
 /// Whether a function signs or verifies tokens, and so needs `JWT_SECRET`.
@@ -207,17 +263,37 @@ impl Config {
             }
         };
 
-        let login_limit = LoginLimit {
-            max_failures: parse_or(&lookup, "LOGIN_MAX_FAILURES", 10)?,
-            window: Duration::from_secs(parse_or(&lookup, "LOGIN_WINDOW_SECONDS", 15 * 60)?),
+        let defaults = Limits::default();
+        let login = attempt_limit(
+            &lookup,
+            "LOGIN_MAX_FAILURES",
+            "LOGIN_WINDOW_SECONDS",
+            defaults.login,
+        )?;
+        let limits = Limits {
+            login,
+            login_per_email: attempt_limit(
+                &lookup,
+                "LOGIN_MAX_FAILURES_PER_EMAIL",
+                "LOGIN_WINDOW_SECONDS",
+                AttemptLimit {
+                    window: login.window,
+                    ..defaults.login_per_email
+                },
+            )?,
+            register: attempt_limit(
+                &lookup,
+                "REGISTER_MAX_PER_NETWORK",
+                "REGISTER_WINDOW_SECONDS",
+                defaults.register,
+            )?,
+            password: attempt_limit(
+                &lookup,
+                "PASSWORD_MAX_FAILURES",
+                "PASSWORD_WINDOW_SECONDS",
+                defaults.password,
+            )?,
         };
-        if login_limit.max_failures == 0 {
-            return Err(ConfigError::Invalid {
-                name: "LOGIN_MAX_FAILURES",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
 
         Ok(Config {
             mode,
@@ -243,7 +319,7 @@ impl Config {
                 }
             },
             jwt_secret,
-            login_limit,
+            limits,
             purge_stream_lag: Duration::from_secs(parse_or(
                 &lookup,
                 "PURGE_STREAM_LAG_SECONDS",
@@ -273,7 +349,12 @@ impl Config {
             s3_endpoint: None,
             tables,
             jwt_secret: random_secret().into_bytes(),
-            login_limit: LoginLimit::default(),
+            // Tests register many users from one (unknown) network; the limit's own test
+            // lowers this again.
+            limits: Limits {
+                register: AttemptLimit::new(10_000, 3600),
+                ..Limits::default()
+            },
             store_full_ip: false,
             purge_stream_lag: DEFAULT_PURGE_STREAM_LAG,
             max_sites_per_user: 100,
@@ -392,8 +473,11 @@ mod tests {
         .unwrap();
         assert_eq!(config.mode, Mode::Production);
         assert_eq!(config.tables.app, "prod-app");
-        assert_eq!(config.login_limit.max_failures, 5);
-        assert_eq!(config.login_limit.window, Duration::from_secs(60));
+        assert_eq!(config.limits.login.max_attempts, 5);
+        assert_eq!(config.limits.login.window, Duration::from_secs(60));
+        // The per-e-mail ceiling shares the login window; the others keep their defaults.
+        assert_eq!(config.limits.login_per_email, AttemptLimit::new(100, 60));
+        assert_eq!(config.limits.register, Limits::default().register);
         assert!(!format!("{config:?}").contains(&secret));
     }
 
@@ -469,5 +553,10 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("LOGIN_WINDOW_SECONDS"), "{err}");
+        for name in ["REGISTER_MAX_PER_NETWORK", "PASSWORD_WINDOW_SECONDS"] {
+            let err = Config::from_lookup(lookup(&[("JWT_SECRET", &"y".repeat(32)), (name, "0")]))
+                .unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 }

@@ -31,11 +31,32 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("too many failed logins; try again in {retry_after_secs} seconds")]
-    TooManyRequests { retry_after_secs: u64 },
+    #[error("too many {what}; try again in {retry_after_secs} seconds")]
+    TooManyRequests {
+        what: Limited,
+        retry_after_secs: u64,
+    },
     /// A failure of ours or of AWS. The detail is logged, never sent.
     #[error("internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What a 429 limits (its message names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Logins,
+    Registrations,
+    PasswordChecks,
+}
+
+impl std::fmt::Display for Limited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Limited::Logins => "failed logins",
+            Limited::Registrations => "registrations from this network",
+            Limited::PasswordChecks => "wrong passwords",
+        })
+    }
 }
 
 impl ApiError {
@@ -89,7 +110,10 @@ impl IntoResponse for ApiError {
                 (status, axum::Json(body)).into_response()
             }
         };
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -144,6 +168,7 @@ mod tests {
     #[tokio::test]
     async fn too_many_requests_says_when_to_retry() {
         let response = ApiError::TooManyRequests {
+            what: Limited::Registrations,
             retry_after_secs: 42,
         }
         .into_response();

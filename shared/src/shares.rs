@@ -15,10 +15,11 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::auth::limits::{self, Counter, Network};
+use crate::error::{ApiError, Limited};
 use crate::model::{Site, User, now_rfc3339};
 use crate::state::AppState;
-use crate::store::{LoginAttempt, Share};
+use crate::store::Share;
 
 /// Shares one site may have.
 pub const MAX_SHARES_PER_SITE: usize = 50;
@@ -300,26 +301,27 @@ pub async fn unlock(
         return Err(ApiError::bad_request("this share has no password"));
     };
     // Attempts per share and client network (a /24 or /48), as logins are limited.
-    let network = client.map(crate::enrich::ip::anonymize);
-    let limit_key = format!(
-        "share#{}#{}",
-        share.id,
-        network.map(|n| n.to_string()).unwrap_or_default()
+    let limit_key = limits::key(
+        state,
+        Counter::ShareUnlock {
+            share_id: share.id,
+            network: Network::of(client),
+        },
     );
+    limits::reserve(
+        state,
+        &limit_key,
+        state.config.limits.login,
+        Limited::Logins,
+    )
+    .await?;
     let now = Utc::now().timestamp();
-    if let LoginAttempt::Blocked { retry_after_secs } = state
-        .db
-        .reserve_login_attempt(&limit_key, now, state.config.login_limit)
-        .await?
-    {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
     if req.password.chars().count() > MAX_PASSWORD_CHARS
         || !crate::auth::password::verify(req.password, hash).await?
     {
         return Err(ApiError::Unauthorized("wrong password".into()));
     }
-    state.db.clear_login_failures(&limit_key).await?;
+    state.db.clear_attempts(&limit_key).await?;
     let claims = ShareClaims {
         sub: share.id.to_string(),
         typ: "share".into(),

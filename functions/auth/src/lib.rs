@@ -31,7 +31,7 @@ use pingoo::auth::service::{
 };
 use pingoo::auth::{AuthResponse, UserView};
 use pingoo::envelope::{Envelope, ok};
-use pingoo::http::extract::{AuthUser, IdParam, JsonBody};
+use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody};
 use pingoo::{ApiError, AppState};
 
 type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
@@ -62,16 +62,18 @@ async fn config(State(state): State<AppState>) -> Reply<service::PublicConfig> {
 
 async fn register(
     State(state): State<AppState>,
+    client: ClientInfo,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> Reply<AuthResponse> {
-    Ok(ok(service::register(&state, req).await?))
+    Ok(ok(service::register(&state, req, client.ip).await?))
 }
 
 async fn login(
     State(state): State<AppState>,
+    client: ClientInfo,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Reply<AuthResponse> {
-    Ok(ok(service::login(&state, req).await?))
+    Ok(ok(service::login(&state, req, client.ip).await?))
 }
 
 async fn refresh(
@@ -96,9 +98,10 @@ async fn profile(
 async fn password(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    client: ClientInfo,
     JsonBody(req): JsonBody<PasswordRequest>,
 ) -> Reply<&'static str> {
-    service::change_password(&state, user, req).await?;
+    service::change_password(&state, user, req, client.ip).await?;
     Ok(ok("密码修改成功"))
 }
 

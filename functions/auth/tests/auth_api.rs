@@ -458,10 +458,10 @@ async fn twenty_concurrent_registrations_of_one_address_make_one_account() {
 #[tokio::test]
 async fn repeated_failed_logins_are_limited_until_the_window_passes() {
     let app = TestApp::with_config(pingoo_auth::router, |config| {
-        config.login_limit.max_failures = 3;
+        config.limits.login.max_attempts = 3;
         // Long enough that three argon2 checks on a loaded machine stay inside it (a 2 s
         // window flaked under a parallel suite); an injected clock would be better still.
-        config.login_limit.window = Duration::from_secs(8);
+        config.limits.login.window = Duration::from_secs(8);
     })
     .await;
     register(&app, "ada@example.com", "password123").await;
@@ -518,7 +518,7 @@ async fn repeated_failed_logins_are_limited_until_the_window_passes() {
 #[tokio::test]
 async fn parallel_guesses_cannot_exceed_the_limit() {
     let app = TestApp::with_config(pingoo_auth::router, |config| {
-        config.login_limit.max_failures = 5;
+        config.limits.login.max_attempts = 5;
     })
     .await;
     register(&app, "ada@example.com", "password123").await;

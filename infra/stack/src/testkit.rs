@@ -124,6 +124,57 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// Sends a request as API Gateway's HTTP API delivers it to the Lambda (payload format
+    /// 2.0, decoded by `lambda_http` as in production): the caller's address is
+    /// `requestContext.http.sourceIp`, and `headers` go in as sent (a forged
+    /// `X-Forwarded-For`, say).
+    pub async fn call_via_api_gateway(
+        &self,
+        method: Method,
+        path: &str,
+        source_ip: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let mut header_map = serde_json::Map::new();
+        header_map.insert("content-type".into(), "application/json".into());
+        for (name, value) in headers {
+            header_map.insert(name.to_ascii_lowercase(), (*value).into());
+        }
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": header_map,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "testapi",
+                "domainName": "testapi.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "testapi",
+                "http": {
+                    "method": method.as_str(),
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": source_ip,
+                    "userAgent": "pingoo-test"
+                },
+                "requestId": "test-request",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "02/Dec/2026:18:00:00 +0000",
+                "timeEpoch": 1_796_234_400_000_i64
+            },
+            "body": body.map(|b| b.to_string()),
+            "isBase64Encoded": false
+        });
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("a valid API Gateway v2 event");
+        let (parts, body) = request.into_parts();
+        self.send(Request::from_parts(parts, Body::from(body.to_vec())))
+            .await
+    }
+
     /// Sends raw bytes as the body (for malformed-input tests).
     pub async fn raw(
         &self,
@@ -210,6 +261,7 @@ impl TestApp {
                 password: "password123".to_owned(),
                 username: None,
             },
+            None,
         )
         .await
         .unwrap_or_else(|e| panic!("registering {email}: {e}"));

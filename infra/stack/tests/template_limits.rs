@@ -173,7 +173,7 @@ fn the_public_and_background_functions_reach_only_their_own_app_table_items() {
     let t = template();
     // The beacon finds a site by its tracking id; the aggregator reads sites; the janitor
     // deletes finished purge jobs. None of them can read a user, a password hash, an API
-    // key or a login counter.
+    // key, an attempt counter or a token family.
     for (function, sid, keys) in [
         ("CollectFunction", "AppTableRead", vec!["SITE#*", "TRACK#*"]),
         ("AggregatorFunction", "SiteRead", vec!["SITE#*"]),
@@ -181,7 +181,7 @@ fn the_public_and_background_functions_reach_only_their_own_app_table_items() {
     ] {
         let s = statement(&t, function, sid);
         assert_eq!(leading_keys(s), keys, "{function} {sid}");
-        for forbidden in ["USER#", "EMAIL#", "KEY#", "LOGIN#"] {
+        for forbidden in ["USER#", "EMAIL#", "KEY#", "LIMIT#", "FAMILY#"] {
             assert!(
                 !leading_keys(s)
                     .iter()

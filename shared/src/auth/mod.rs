@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod service;
 pub mod token;

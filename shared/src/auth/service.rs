@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::net::IpAddr;
+
+use super::limits::{self, Counter, Network};
 use super::password;
 use super::token::{ACCESS_TTL_SECS, REFRESH_TTL_SECS, TokenKind};
-use crate::error::ApiError;
+use crate::error::{ApiError, Limited};
 use crate::model::{User, now_rfc3339};
 use crate::state::AppState;
-use crate::store::LoginAttempt;
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_USERNAME_LEN: usize = 64;
@@ -131,7 +133,12 @@ fn issue(state: &AppState, user: &User) -> Result<AuthResponse, ApiError> {
     })
 }
 
-pub async fn register(state: &AppState, req: RegisterRequest) -> Result<AuthResponse, ApiError> {
+/// `client` is the caller's address (API Gateway's `sourceIp`, or the socket locally).
+pub async fn register(
+    state: &AppState,
+    req: RegisterRequest,
+    client: Option<IpAddr>,
+) -> Result<AuthResponse, ApiError> {
     if state.config.registration == crate::config::Registration::Closed {
         return Err(ApiError::Forbidden(
             "registration is closed on this server".into(),
@@ -143,6 +150,20 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> Result<AuthResp
         Some(name) => normalize_username(name)?,
         None => default_username(&email),
     };
+    // Every well-formed attempt counts, taken or not: it costs a hash and probes addresses.
+    let counter = limits::key(
+        state,
+        Counter::Register {
+            network: Network::of(client),
+        },
+    );
+    limits::reserve(
+        state,
+        &counter,
+        state.config.limits.register,
+        Limited::Registrations,
+    )
+    .await?;
     if state.db.find_user_by_email(&email).await?.is_some() {
         return Err(email_taken());
     }
@@ -175,7 +196,14 @@ fn bad_credentials() -> ApiError {
     ApiError::Unauthorized("invalid email or password".into())
 }
 
-pub async fn login(state: &AppState, req: LoginRequest) -> Result<AuthResponse, ApiError> {
+/// Failed logins are limited per (e-mail, client network) and, much higher, per e-mail: a
+/// guesser on one network locks out only that network, and guessing spread over many
+/// networks still meets a ceiling.
+pub async fn login(
+    state: &AppState,
+    req: LoginRequest,
+    client: Option<IpAddr>,
+) -> Result<AuthResponse, ApiError> {
     let email = req.email.trim().to_lowercase();
     if email.is_empty() || req.password.is_empty() {
         return Err(ApiError::bad_request("email and password are required"));
@@ -183,14 +211,18 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<AuthResponse, 
     if email.len() > MAX_EMAIL_LEN || req.password.chars().count() > password::MAX_LEN {
         return Err(bad_credentials());
     }
-    let now = chrono::Utc::now().timestamp();
-    if let LoginAttempt::Blocked { retry_after_secs } = state
-        .db
-        .reserve_login_attempt(&email, now, state.config.login_limit)
-        .await?
-    {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
+    let network = Network::of(client);
+    let pair = limits::key(
+        state,
+        Counter::Login {
+            email: &email,
+            network,
+        },
+    );
+    let ceiling = limits::key(state, Counter::LoginPerEmail { email: &email });
+    let limit = &state.config.limits;
+    limits::reserve(state, &pair, limit.login, Limited::Logins).await?;
+    limits::reserve(state, &ceiling, limit.login_per_email, Limited::Logins).await?;
     let user = state.db.find_user_by_email(&email).await?;
     // Verify against a dummy hash for unknown addresses so both cases take as long.
     let stored = user
@@ -199,7 +231,9 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<AuthResponse, 
     let matches = password::verify(req.password, stored).await?;
     match user {
         Some(user) if matches => {
-            state.db.clear_login_failures(&email).await?;
+            // This network's failures are forgiven; the ceiling only gets this try back.
+            state.db.clear_attempts(&pair).await?;
+            state.db.release_attempt(&ceiling).await?;
             issue(state, &user)
         }
         _ => Err(bad_credentials()),
@@ -252,15 +286,33 @@ pub async fn update_profile(
     Ok(UserView::from(&updated))
 }
 
+/// Wrong `old_password`s are limited per (user, client network): a stolen access token
+/// cannot be used to guess the password it would need to take the account over.
 pub async fn change_password(
     state: &AppState,
     user: User,
     req: PasswordRequest,
+    client: Option<IpAddr>,
 ) -> Result<(), ApiError> {
     password::validate("new_password", &req.new_password)?;
+    let counter = limits::key(
+        state,
+        Counter::Password {
+            user_id: user.id,
+            network: Network::of(client),
+        },
+    );
+    limits::reserve(
+        state,
+        &counter,
+        state.config.limits.password,
+        Limited::PasswordChecks,
+    )
+    .await?;
     if !password::verify(req.old_password, user.password_hash.clone()).await? {
         return Err(ApiError::bad_request("old_password is incorrect"));
     }
+    state.db.clear_attempts(&counter).await?;
     let hash = password::hash(req.new_password).await?;
     if !state.db.set_password(&user, &hash, &now_rfc3339()).await? {
         return Err(ApiError::Conflict(

@@ -3,9 +3,9 @@
 //! The app table holds users, e-mail guards, sites, tracking-id guards, id sequences and
 //! login limits under `pk`/`sk` string keys; `gsi1` lists a user's sites.
 
+mod attempts;
 mod events;
 mod keys;
-mod login_limit;
 mod purge;
 mod sequence;
 mod shares;
@@ -23,9 +23,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::config::Tables;
 
+pub use attempts::LoginAttempt;
 pub use events::{EventFilter, EventRange, partition as event_partition};
 pub use keys::KeyRefused;
-pub use login_limit::LoginAttempt;
 pub use purge::PurgeJob;
 pub use shares::Share;
 pub use sites::{SiteChanges, SiteRefused};

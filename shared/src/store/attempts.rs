@@ -1,17 +1,19 @@
-//! Brute-force protection: failed logins per e-mail in a fixed window.
+//! Attempt counters in fixed windows (failed logins, registrations, password checks).
 //!
-//! `LOGIN#<email>`/`LOGIN` holds `failures` and `window_start` (epoch seconds). Every login
-//! attempt reserves a slot atomically *before* the password is checked, so parallel
-//! guesses cannot slip past the limit; a successful login deletes the item. `expires_at`
-//! lets DynamoDB TTL tidy up old items; correctness never depends on TTL.
+//! `LIMIT#<key>`/`LIMIT` holds `failures` (attempts counted) and `window_start` (epoch
+//! seconds). `<key>` is an opaque hash built by `auth::limits` (no e-mail or address is
+//! stored). Every attempt reserves a slot atomically *before* the password is checked, so
+//! parallel guesses cannot slip past the limit; a success deletes the item or gives its
+//! slot back. `expires_at` lets DynamoDB TTL tidy up old items; correctness never depends
+//! on TTL.
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::{Db, Item, StoreError, conditional, key, n};
-use crate::config::LoginLimit;
+use crate::config::AttemptLimit;
 
-fn login_key(email: &str) -> Item {
-    key(format!("LOGIN#{email}"), "LOGIN")
+fn limit_key(id: &str) -> Item {
+    key(format!("LIMIT#{id}"), "LIMIT")
 }
 
 #[derive(serde::Deserialize)]
@@ -28,12 +30,12 @@ pub enum LoginAttempt {
 }
 
 impl Db {
-    /// Counts one attempt for `email` at `now` (epoch seconds) unless it is over the limit.
-    pub async fn reserve_login_attempt(
+    /// Counts one attempt under `id` at `now` (epoch seconds) unless it is over the limit.
+    pub async fn reserve_attempt(
         &self,
-        email: &str,
+        id: &str,
         now: i64,
-        limit: LoginLimit,
+        limit: AttemptLimit,
     ) -> Result<LoginAttempt, StoreError> {
         let window = i64::try_from(limit.window.as_secs()).unwrap_or(i64::MAX);
         let cutoff = now.saturating_sub(window);
@@ -43,7 +45,7 @@ impl Db {
                 .client
                 .update_item()
                 .table_name(&self.tables.app)
-                .set_key(Some(login_key(email)))
+                .set_key(Some(limit_key(id)))
                 .update_expression(
                     "SET failures = if_not_exists(failures, :zero) + :one, \
                      window_start = if_not_exists(window_start, :now), expires_at = :exp",
@@ -56,7 +58,7 @@ impl Db {
                 .expression_attribute_values(":now", n(now))
                 .expression_attribute_values(":exp", n(now.saturating_add(2 * window)))
                 .expression_attribute_values(":cutoff", n(cutoff))
-                .expression_attribute_values(":max", n(limit.max_failures))
+                .expression_attribute_values(":max", n(limit.max_attempts))
                 .send()
                 .await;
             if conditional("UpdateItem", counted)?.is_some() {
@@ -64,7 +66,7 @@ impl Db {
             }
 
             // Either the window is over (start a new one) or the limit is reached.
-            let current: Option<Window> = self.get_app_item(login_key(email), true).await?;
+            let current: Option<Window> = self.get_app_item(limit_key(id), true).await?;
             let window_start = current.and_then(|w| w.window_start);
             let Some(window_start) = window_start else {
                 continue; // deleted meanwhile by a successful login: try again
@@ -79,7 +81,7 @@ impl Db {
                 .client
                 .update_item()
                 .table_name(&self.tables.app)
-                .set_key(Some(login_key(email)))
+                .set_key(Some(limit_key(id)))
                 .update_expression("SET failures = :one, window_start = :now, expires_at = :exp")
                 .condition_expression("window_start = :seen")
                 .expression_attribute_values(":one", n(1))
@@ -96,15 +98,32 @@ impl Db {
         Err(StoreError::Contention)
     }
 
-    /// Forgets the failures of `email` after a successful login.
-    pub async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+    /// Forgets the attempts counted under `id` (after a successful login).
+    pub async fn clear_attempts(&self, id: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.tables.app)
-            .set_key(Some(login_key(email)))
+            .set_key(Some(limit_key(id)))
             .send()
             .await
             .map_err(StoreError::dynamo("DeleteItem"))?;
+        Ok(())
+    }
+
+    /// Gives back one attempt counted under `id` (a success that must not count towards a
+    /// shared ceiling), if its window still holds it.
+    pub async fn release_attempt(&self, id: &str) -> Result<(), StoreError> {
+        let released = self
+            .client
+            .update_item()
+            .table_name(&self.tables.app)
+            .set_key(Some(limit_key(id)))
+            .update_expression("SET failures = failures - :one")
+            .condition_expression("failures >= :one")
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        conditional("UpdateItem", released)?;
         Ok(())
     }
 }
