@@ -60,6 +60,10 @@ pub struct Config {
     pub purge_stream_lag: Duration,
     /// Most sites one user may have (`MAX_SITES_PER_USER`, default 100).
     pub max_sites_per_user: u64,
+    /// How long after a refresh the token it replaced still refreshes (to the current
+    /// generation) instead of counting as a reuse: two tabs refreshing at once.
+    /// `REFRESH_REUSE_GRACE_SECONDS`, default 30; 0 turns it off.
+    pub refresh_reuse_grace: Duration,
     /// Whether anyone may register (`REGISTRATION=open|closed`, default open).
     pub registration: Registration,
 }
@@ -90,6 +94,7 @@ impl std::fmt::Debug for Config {
             .field("store_full_ip", &self.store_full_ip)
             .field("purge_stream_lag", &self.purge_stream_lag)
             .field("max_sites_per_user", &self.max_sites_per_user)
+            .field("refresh_reuse_grace", &self.refresh_reuse_grace)
             .field("registration", &self.registration)
             .finish()
     }
@@ -326,6 +331,11 @@ impl Config {
                 DEFAULT_PURGE_STREAM_LAG.as_secs(),
             )?),
             max_sites_per_user: parse_or(&lookup, "MAX_SITES_PER_USER", 100)?,
+            refresh_reuse_grace: Duration::from_secs(parse_or(
+                &lookup,
+                "REFRESH_REUSE_GRACE_SECONDS",
+                30,
+            )?),
             registration: match lookup("REGISTRATION").as_deref().map(str::trim) {
                 None | Some("open") => Registration::Open,
                 Some("closed") => Registration::Closed,
@@ -358,6 +368,7 @@ impl Config {
             store_full_ip: false,
             purge_stream_lag: DEFAULT_PURGE_STREAM_LAG,
             max_sites_per_user: 100,
+            refresh_reuse_grace: Duration::from_secs(30),
             registration: Registration::Open,
         }
     }

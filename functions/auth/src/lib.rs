@@ -5,6 +5,8 @@
 //! | `POST /api/auth/register` | [`register`] |
 //! | `POST /api/auth/login` | [`login`] |
 //! | `POST /api/auth/refresh` | [`refresh`] |
+//! | `POST /api/auth/logout` | [`logout`] |
+//! | `POST /api/auth/logout-all` | [`logout_all`] |
 //! | `GET /api/auth/me` | [`me`] |
 //! | `DELETE /api/auth/me` | [`delete_me`] |
 //! | `PUT /api/auth/profile` | [`profile`] |
@@ -14,8 +16,8 @@
 //! | `DELETE /api/auth/keys/{id}` | [`revoke_key`] |
 //! | `GET /api/health`, `GET /health` | `pingoo::http::health_routes` |
 //!
-//! Every route here that needs a caller takes [`AuthUser`]: a user's JWT, never an API
-//! key (403 naming the key's scope).
+//! Every route here that needs a caller takes [`AuthUser`] (or [`SignedIn`], which adds
+//! the token's claims): a user's JWT, never an API key (403).
 //!
 //! This function also owns API Gateway's `$default` route, so unknown paths get the
 //! envelope 404 from `pingoo::http::service`.
@@ -27,11 +29,12 @@ use axum::routing::{delete, get, post, put};
 use pingoo::auth::account::{self, DeleteAccountRequest};
 use pingoo::auth::keys::{self, CreateKeyRequest, CreatedKey, KeyView};
 use pingoo::auth::service::{
-    self, LoginRequest, PasswordRequest, ProfileRequest, RefreshRequest, RegisterRequest,
+    self, LoginRequest, PasswordRequest, ProfileRequest, ProfileUpdated, RegisterRequest,
 };
+use pingoo::auth::sessions::{self, RefreshRequest};
 use pingoo::auth::{AuthResponse, UserView};
 use pingoo::envelope::{Envelope, ok};
-use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody};
+use pingoo::http::extract::{AuthUser, ClientInfo, IdParam, JsonBody, SignedIn};
 use pingoo::{ApiError, AppState};
 
 type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
@@ -43,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/register", post(register))
         .route("/api/auth/login", post(login))
         .route("/api/auth/refresh", post(refresh))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/logout-all", post(logout_all))
         .route("/api/auth/me", get(me).delete(delete_me))
         .route("/api/auth/profile", put(profile))
         .route("/api/auth/password", put(password))
@@ -80,7 +85,20 @@ async fn refresh(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<RefreshRequest>,
 ) -> Reply<AuthResponse> {
-    Ok(ok(service::refresh(&state, req).await?))
+    Ok(ok(sessions::refresh(&state, req).await?))
+}
+
+async fn logout(State(state): State<AppState>, session: SignedIn) -> Reply<&'static str> {
+    sessions::logout(&state, &session.claims).await?;
+    Ok(ok("signed out"))
+}
+
+async fn logout_all(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Reply<&'static str> {
+    sessions::logout_all(&state, &user).await?;
+    Ok(ok("signed out everywhere"))
 }
 
 async fn me(AuthUser(user): AuthUser) -> Reply<UserView> {
@@ -89,10 +107,15 @@ async fn me(AuthUser(user): AuthUser) -> Reply<UserView> {
 
 async fn profile(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    session: SignedIn,
+    client: ClientInfo,
     JsonBody(req): JsonBody<ProfileRequest>,
-) -> Reply<UserView> {
-    Ok(ok(service::update_profile(&state, user, req).await?))
+) -> Reply<ProfileUpdated> {
+    let SignedIn { user, claims } = session;
+    Ok(ok(service::update_profile(
+        &state, user, &claims, req, client.ip,
+    )
+    .await?))
 }
 
 async fn password(

@@ -65,6 +65,7 @@ fn every_route_is_throttled_by_the_stage_and_the_costly_ones_more_tightly() {
         ("/api/auth/login", "POST"),
         ("/api/auth/register", "POST"),
         ("/api/auth/password", "PUT"),
+        ("/api/auth/profile", "PUT"),
     ] {
         let settings = route(&auth, path, method);
         assert!(

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod limits;
 pub mod password;
 pub mod service;
+pub mod sessions;
 pub mod token;
 
 pub use service::{AuthResponse, UserView};

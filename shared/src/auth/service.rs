@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use super::limits::{self, Counter, Network};
 use super::password;
-use super::token::{ACCESS_TTL_SECS, REFRESH_TTL_SECS, TokenKind};
+use super::sessions;
+use super::token::Claims;
 use crate::error::{ApiError, Limited};
 use crate::model::{User, now_rfc3339};
 use crate::state::AppState;
@@ -30,17 +31,16 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The current password: needed to change the e-mail unless the caller signed in
+    /// with it in the last 15 minutes.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,29 +110,6 @@ fn default_username(email: &str) -> String {
     local.chars().take(MAX_USERNAME_LEN).collect()
 }
 
-fn issue(state: &AppState, user: &User) -> Result<AuthResponse, ApiError> {
-    let now = chrono::Utc::now().timestamp();
-    let keys = &state.tokens;
-    Ok(AuthResponse {
-        token: keys.issue(
-            user.id,
-            user.token_version,
-            TokenKind::Access,
-            now,
-            ACCESS_TTL_SECS,
-        )?,
-        refresh_token: keys.issue(
-            user.id,
-            user.token_version,
-            TokenKind::Refresh,
-            now,
-            REFRESH_TTL_SECS,
-        )?,
-        user: UserView::from(user),
-        expires_in: ACCESS_TTL_SECS,
-    })
-}
-
 /// `client` is the caller's address (API Gateway's `sourceIp`, or the socket locally).
 pub async fn register(
     state: &AppState,
@@ -185,7 +162,7 @@ pub async fn register(
         .await?
         .map_err(|_| email_taken())?;
     tracing::info!(user_id = user.id, "user registered");
-    issue(state, &user)
+    sessions::start(state, &user, Some(chrono::Utc::now().timestamp())).await
 }
 
 fn email_taken() -> ApiError {
@@ -234,37 +211,39 @@ pub async fn login(
             // This network's failures are forgiven; the ceiling only gets this try back.
             state.db.clear_attempts(&pair).await?;
             state.db.release_attempt(&ceiling).await?;
-            issue(state, &user)
+            sessions::start(state, &user, Some(chrono::Utc::now().timestamp())).await
         }
         _ => Err(bad_credentials()),
     }
 }
 
-pub async fn refresh(state: &AppState, req: RefreshRequest) -> Result<AuthResponse, ApiError> {
-    let invalid = |why: String| ApiError::Unauthorized(format!("invalid refresh token: {why}"));
-    let claims = state
-        .tokens
-        .verify(req.refresh_token.trim(), TokenKind::Refresh)
-        .map_err(invalid)?;
-    let user_id = claims
-        .user_id()
-        .ok_or_else(|| invalid("token subject is malformed".into()))?;
-    let user = state
-        .db
-        .get_user(user_id)
-        .await?
-        .ok_or_else(|| invalid("user no longer exists".into()))?;
-    if user.token_version != claims.ver {
-        return Err(invalid("token has been revoked".into()));
-    }
-    issue(state, &user)
+/// `data` of a profile update: the user, and after an e-mail change the new tokens of
+/// the caller's session (the change revokes every other token of the user).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProfileUpdated {
+    #[serde(flatten)]
+    pub user: UserView,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub session: Option<NewSession>,
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NewSession {
+    pub token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// `PUT /api/auth/profile`. A username alone needs nothing more; a new e-mail needs the
+/// current `password` or a sign-in in the last 15 minutes, and revokes the user's other
+/// tokens (the caller gets new ones).
 pub async fn update_profile(
     state: &AppState,
     user: User,
+    claims: &Claims,
     req: ProfileRequest,
-) -> Result<UserView, ApiError> {
+    client: Option<IpAddr>,
+) -> Result<ProfileUpdated, ApiError> {
     if req.username.is_none() && req.email.is_none() {
         return Err(ApiError::bad_request(
             "nothing to update: give username and/or email",
@@ -277,24 +256,56 @@ pub async fn update_profile(
     if let Some(email) = &req.email {
         updated.email = normalize_email("email", email)?;
     }
+    let email_changes = updated.email != user.email;
+    let mut auth_time = claims.auth_time;
+    if email_changes {
+        let now = chrono::Utc::now().timestamp();
+        match req.password {
+            Some(given) => {
+                check_password(state, &user, given, client, ApiError::Forbidden).await?;
+                auth_time = Some(now);
+            }
+            None if sessions::is_fresh(claims, now) => {}
+            None => {
+                return Err(ApiError::Forbidden(
+                    "changing the e-mail needs your current password (`password`): the last sign-in was more than 15 minutes ago".into(),
+                ));
+            }
+        }
+        updated.token_version = user.token_version.saturating_add(1);
+    }
     updated.updated_at = now_rfc3339();
     state
         .db
         .update_profile(&user, &updated)
         .await?
         .map_err(|_| email_taken())?;
-    Ok(UserView::from(&updated))
+    let session = if email_changes {
+        tracing::info!(user_id = user.id, "e-mail changed; other tokens revoked");
+        let fresh = sessions::start(state, &updated, auth_time).await?;
+        Some(NewSession {
+            token: fresh.token,
+            refresh_token: fresh.refresh_token,
+            expires_in: fresh.expires_in,
+        })
+    } else {
+        None
+    };
+    Ok(ProfileUpdated {
+        user: UserView::from(&updated),
+        session,
+    })
 }
 
-/// Wrong `old_password`s are limited per (user, client network): a stolen access token
-/// cannot be used to guess the password it would need to take the account over.
-pub async fn change_password(
+/// Checks `given` against the user's password, limited per (user, client network) so a
+/// stolen access token cannot be used to guess it. `wrong` builds the error of a miss.
+async fn check_password(
     state: &AppState,
-    user: User,
-    req: PasswordRequest,
+    user: &User,
+    given: String,
     client: Option<IpAddr>,
+    wrong: impl FnOnce(String) -> ApiError,
 ) -> Result<(), ApiError> {
-    password::validate("new_password", &req.new_password)?;
     let counter = limits::key(
         state,
         Counter::Password {
@@ -309,10 +320,28 @@ pub async fn change_password(
         Limited::PasswordChecks,
     )
     .await?;
-    if !password::verify(req.old_password, user.password_hash.clone()).await? {
-        return Err(ApiError::bad_request("old_password is incorrect"));
+    if given.chars().count() > password::MAX_LEN
+        || !password::verify(given, user.password_hash.clone()).await?
+    {
+        return Err(wrong("password is incorrect".into()));
     }
     state.db.clear_attempts(&counter).await?;
+    Ok(())
+}
+
+/// Wrong `old_password`s are limited per (user, client network): a stolen access token
+/// cannot be used to guess the password it would need to take the account over.
+pub async fn change_password(
+    state: &AppState,
+    user: User,
+    req: PasswordRequest,
+    client: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    password::validate("new_password", &req.new_password)?;
+    check_password(state, &user, req.old_password, client, |_| {
+        ApiError::bad_request("old_password is incorrect")
+    })
+    .await?;
     let hash = password::hash(req.new_password).await?;
     if !state.db.set_password(&user, &hash, &now_rfc3339()).await? {
         return Err(ApiError::Conflict(

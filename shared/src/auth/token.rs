@@ -2,6 +2,9 @@
 //!
 //! A `typ` claim tells them apart so neither works as the other, and a `ver` claim carries
 //! the user's token version: bumping it (on a password change) revokes every earlier token.
+//! `fam` names the sign-in's refresh family (see `auth::sessions`), `gen` a refresh
+//! token's place in it, and `auth_time` when the password was last given. Tokens issued
+//! before families existed have none of the three.
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -31,6 +34,29 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// The refresh family (one per sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
+    /// A refresh token's generation within its family.
+    #[serde(rename = "gen", default, skip_serializing_if = "is_zero")]
+    pub generation: u32,
+    /// Epoch seconds of the password sign-in this token descends from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The sign-in a token is issued for.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant<'a> {
+    pub user_id: u64,
+    pub version: u64,
+    pub family: Option<&'a str>,
+    pub generation: u32,
+    pub auth_time: Option<i64>,
 }
 
 impl Claims {
@@ -59,7 +85,8 @@ impl TokenKeys {
         }
     }
 
-    /// Signs a token of `kind` for a user, valid for `ttl_secs` from `now`.
+    /// Signs a token of `kind` for a user, valid for `ttl_secs` from `now`, outside any
+    /// family (as tokens were before families existed).
     pub fn issue(
         &self,
         user_id: u64,
@@ -68,13 +95,34 @@ impl TokenKeys {
         now: i64,
         ttl_secs: i64,
     ) -> Result<String, ApiError> {
+        let grant = Grant {
+            user_id,
+            version,
+            family: None,
+            generation: 0,
+            auth_time: None,
+        };
+        self.issue_for(&grant, kind, now, ttl_secs)
+    }
+
+    /// Signs a token of `kind` for `grant`, valid for `ttl_secs` from `now`.
+    pub fn issue_for(
+        &self,
+        grant: &Grant<'_>,
+        kind: TokenKind,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<String, ApiError> {
         let claims = Claims {
-            sub: user_id.to_string(),
+            sub: grant.user_id.to_string(),
             typ: kind,
-            ver: version,
+            ver: grant.version,
             iat: now,
             exp: now + ttl_secs,
             iss: ISSUER.to_owned(),
+            fam: grant.family.map(str::to_owned),
+            generation: grant.generation,
+            auth_time: grant.auth_time,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::auth::keys;
-use crate::auth::token::TokenKind;
+use crate::auth::token::{Claims, TokenKind};
 use crate::error::ApiError;
 use crate::model::{KeyScope, User};
 use crate::state::AppState;
@@ -206,6 +206,17 @@ pub async fn authenticate(
     state: &AppState,
     access: Access,
 ) -> Result<User, ApiError> {
+    authenticate_with_claims(parts, state, access)
+        .await
+        .map(|(user, _)| user)
+}
+
+/// Like [`authenticate`], also answering the access token's claims (`None` for a key).
+async fn authenticate_with_claims(
+    parts: &Parts,
+    state: &AppState,
+    access: Access,
+) -> Result<(User, Option<Claims>), ApiError> {
     let token = bearer(parts)?.ok_or(ApiError::MissingAuthorization)?;
     if keys::is_api_key(token) {
         let (key, user) = keys::authenticate(state, token).await?;
@@ -226,7 +237,7 @@ pub async fn authenticate(
             Access::TokenOrKey(_) => {}
         }
         keys::note_use(state, &key, chrono::Utc::now()).await;
-        return Ok(user);
+        return Ok((user, None));
     }
     let claims = state
         .tokens
@@ -235,15 +246,41 @@ pub async fn authenticate(
     let user_id = claims
         .user_id()
         .ok_or_else(|| ApiError::InvalidToken("token subject is malformed".into()))?;
-    let user = state
-        .db
-        .get_user(user_id)
-        .await?
-        .ok_or_else(|| ApiError::InvalidToken("user no longer exists".into()))?;
+    // The user (its token version) and the token's sign-in (its family), read together.
+    let (user, ()) = futures::try_join!(
+        async {
+            state
+                .db
+                .get_user(user_id)
+                .await?
+                .ok_or_else(|| ApiError::InvalidToken("user no longer exists".into()))
+        },
+        crate::auth::sessions::check(state, &claims, user_id),
+    )?;
     if user.token_version != claims.ver {
         return Err(ApiError::InvalidToken("token has been revoked".into()));
     }
-    Ok(user)
+    Ok((user, Some(claims)))
+}
+
+/// The caller of a route that acts on the sign-in itself (sign-out, e-mail change): a
+/// user's access token, with its claims. API keys get 403, as for [`AuthUser`].
+pub struct SignedIn {
+    pub user: User,
+    pub claims: Claims,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match authenticate_with_claims(parts, state, Access::TokenOnly).await? {
+            (user, Some(claims)) => Ok(SignedIn { user, claims }),
+            (_, None) => Err(ApiError::Forbidden(
+                "API keys cannot be used here: sign in and use an access token".into(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

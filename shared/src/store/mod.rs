@@ -1,10 +1,11 @@
 //! DynamoDB storage. Every table, key and item shape is documented in `docs/architecture.md`.
 //!
-//! The app table holds users, e-mail guards, sites, tracking-id guards, id sequences and
-//! login limits under `pk`/`sk` string keys; `gsi1` lists a user's sites.
+//! The app table holds users, e-mail guards, sites, tracking-id guards, id sequences,
+//! attempt limits and refresh-token families under `pk`/`sk` string keys; `gsi1` lists a user's sites.
 
 mod attempts;
 mod events;
+mod families;
 mod keys;
 mod purge;
 mod sequence;
@@ -25,6 +26,7 @@ use crate::config::Tables;
 
 pub use attempts::LoginAttempt;
 pub use events::{EventFilter, EventRange, partition as event_partition};
+pub use families::Family;
 pub use keys::KeyRefused;
 pub use purge::PurgeJob;
 pub use shares::Share;

@@ -53,26 +53,37 @@ impl Db {
     }
 
     /// Saves a changed username and e-mail. A new e-mail is reserved and the old one
-    /// released in the same transaction. `Ok(Err(EmailTaken))` if the address is in use.
+    /// released in the same transaction, which also stores `updated.token_version` (an
+    /// e-mail change revokes earlier tokens). `Ok(Err(EmailTaken))` if the address is in
+    /// use.
     pub async fn update_profile(
         &self,
         old: &User,
         updated: &User,
     ) -> Result<Result<(), EmailTaken>, StoreError> {
         let table = &self.tables.app;
-        let update = Update::builder()
+        let email_changes = updated.email != old.email;
+        let mut update = Update::builder()
             .table_name(table)
             .set_key(Some(user_key(old.id)))
-            .update_expression("SET username = :u, email = :e, updated_at = :t")
+            .update_expression(if email_changes {
+                "SET username = :u, email = :e, updated_at = :t, token_version = :v"
+            } else {
+                "SET username = :u, email = :e, updated_at = :t"
+            })
             .condition_expression("email = :old")
             .expression_attribute_values(":u", s(&updated.username))
             .expression_attribute_values(":e", s(&updated.email))
             .expression_attribute_values(":t", s(&updated.updated_at))
-            .expression_attribute_values(":old", s(&old.email))
+            .expression_attribute_values(":old", s(&old.email));
+        if email_changes {
+            update = update.expression_attribute_values(":v", n(updated.token_version));
+        }
+        let update = update
             .build()
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let mut actions = vec![TransactWriteItem::builder().update(update).build()];
-        if updated.email != old.email {
+        if email_changes {
             let mut guard = email_key(&updated.email);
             guard.insert("user_id".into(), n(updated.id));
             actions.insert(0, put(table, guard, "attribute_not_exists(pk)")?);

@@ -235,9 +235,13 @@ try {
   await page.waitForURL(`${BASE}/`);
   await until('site gone', async () => (await page.locator(`[data-site-id="${siteId}"]`).count()) === 0 && (await page.locator('.empty').count()) > 0);
 
-  step('sign out, then a protected page sends to sign-in');
+  step('sign out (the server ends the sign-in), then a protected page sends to sign-in');
+  const signedIn = await page.evaluate(() => localStorage.getItem('pingoo.token'));
+  const me = () => fetch(`${BASE}/api/auth/me`, { headers: { Authorization: `Bearer ${signedIn}` } });
+  assert.equal((await me()).status, 200, 'token valid before sign-out');
   await page.getByTestId('sign-out').click();
   await page.waitForURL(/\/login/);
+  await until('the signed-out token is revoked', async () => (await me()).status === 401);
   await page.goto(`${BASE}/account`);
   await page.waitForURL(/\/login\?next=/);
   await shot(page, 'login-light-desktop');

@@ -76,9 +76,49 @@ export function clearSession() {
   save(USER, null);
 }
 
+/** Signs out on the server (this sign-in's tokens stop working), then here. */
+export async function endSession(everywhere = false) {
+  const bearer = token.value;
+  clearSession();
+  if (!bearer) return;
+  try {
+    await fetch(everywhere ? '/api/auth/logout-all' : '/api/auth/logout', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${bearer}` },
+      keepalive: true,
+    });
+  } catch {
+    /* offline: the tokens lapse on their own */
+  }
+}
+
+// Tabs share one session: every refresh rotates the refresh token (the used one stops
+// working), so a tab adopts what another tab stored, and signs out when it signs out.
+if (typeof window !== 'undefined') {
+  window.addEventListener('storage', (e) => {
+    if (e.key === TOKEN) token.value = e.newValue;
+    else if (e.key === REFRESH) refreshToken = e.newValue;
+    else if (e.key === USER) {
+      try {
+        user.value = JSON.parse(e.newValue ?? 'null');
+      } catch {
+        user.value = null;
+      }
+    }
+  });
+}
+
 let refreshing: Promise<boolean> | null = null;
 
-async function refresh(): Promise<boolean> {
+async function refresh(failed: string | null): Promise<boolean> {
+  // Another tab may have refreshed meanwhile: its tokens are the current ones.
+  const storedToken = load(TOKEN);
+  if (storedToken && storedToken !== failed) {
+    token.value = storedToken;
+    refreshToken = load(REFRESH) ?? refreshToken;
+    return true;
+  }
+  refreshToken = load(REFRESH) ?? refreshToken;
   if (!refreshToken) return false;
   refreshing ??= (async () => {
     try {
@@ -129,9 +169,10 @@ async function errorOf(res: Response): Promise<ApiError> {
 
 /** A raw response; on a 401 with the user's token, refreshes once and retries. */
 export async function raw(path: string, opts: Options = {}): Promise<Response> {
+  const used = token.value;
   let res = await send(path, opts);
-  if (res.status === 401 && opts.bearer === undefined && token.value) {
-    if (await refresh()) res = await send(path, opts);
+  if (res.status === 401 && opts.bearer === undefined && used) {
+    if (await refresh(used)) res = await send(path, opts);
     if (res.status === 401) {
       clearSession();
       onSignedOut();

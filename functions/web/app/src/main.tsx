@@ -5,7 +5,7 @@ import type { ComponentType } from 'preact';
 import { loc, match, navigate, onLinkClick, type Route } from './router';
 import { lang, setLang, t, type Lang } from './i18n';
 import { theme, setTheme, applyTheme, type Theme } from './theme';
-import { token, user, clearSession, setOnSignedOut, api } from './api';
+import { token, user, endSession, setOnSignedOut, api } from './api';
 import { NotFound, Skeleton } from './ui';
 
 applyTheme(theme.value);
@@ -76,7 +76,7 @@ function Prefs() {
 }
 
 async function signOut() {
-  clearSession();
+  await endSession();
   navigate('/login');
 }
 

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, clearSession, user } from '../api';
+import { api, clearSession, endSession, user } from '../api';
 import { fmtTime, t } from '../i18n';
 import { navigate } from '../router';
 import { CopyButton, Dialog, ErrorBox, RevokeButton, Skeleton, useAsync } from '../ui';
@@ -129,6 +129,26 @@ function Keys() {
   );
 }
 
+function Sessions() {
+  return (
+    <div class="card">
+      <h2>{t('sessions')}</h2>
+      <p class="muted">{t('signOutEverywhereHelp')}</p>
+      <button
+        type="button"
+        class="btn"
+        data-testid="sign-out-everywhere"
+        onClick={async () => {
+          await endSession(true);
+          navigate('/login');
+        }}
+      >
+        {t('signOutEverywhere')}
+      </button>
+    </div>
+  );
+}
+
 function DeleteAccount() {
   const [open, setOpen] = useState(false);
   const [pw, setPw] = useState('');
@@ -200,6 +220,7 @@ export default function Account() {
         )}
       </div>
       <Password />
+      <Sessions />
       <Keys />
       <DeleteAccount />
       {user.value && null}
