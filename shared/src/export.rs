@@ -203,11 +203,11 @@ pub async fn export(
             let (range, part) = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 None => (range, 1),
                 Some(raw) => {
-                    let (last_id, _, part) = crate::events::service::decode_cursor(raw)
+                    let cursor = crate::events::service::decode_cursor(raw)
                         .ok_or_else(|| ApiError::bad_request("cursor is invalid"))?;
                     let mut range = range;
-                    range.last_id = range.last_id.min(last_id.saturating_sub(1));
-                    (range, part + 1)
+                    range.last_id = range.last_id.min(cursor.last_id.saturating_sub(1));
+                    (range, cursor.page + 1)
                 }
             };
             let mut events = state.db.newest_events(&range, part_size + 1).await?;
@@ -218,7 +218,14 @@ pub async fn export(
                 write_event(&mut w, e)?;
             }
             if more && let Some(last) = events.last() {
-                next_cursor = Some(crate::events::service::encode_cursor(last.id, 0, part));
+                next_cursor = Some(crate::events::service::encode_cursor(
+                    crate::events::service::Cursor {
+                        last_id: last.id,
+                        total: 0,
+                        total_exact: true,
+                        page: part,
+                    },
+                ));
             }
         }
         _ => {

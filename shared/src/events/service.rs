@@ -13,7 +13,7 @@ use crate::enrich::user_agent::AgentSource;
 use crate::error::ApiError;
 use crate::model::User;
 use crate::state::AppState;
-use crate::store::{EventFilter, EventRange};
+use crate::store::{EventFilter, EventRange, ReadCost};
 use crate::time::{Bound, parse_bound, site_tz};
 
 pub const DEFAULT_PAGE_SIZE: usize = 10;
@@ -112,6 +112,10 @@ pub struct ListEvents {
 pub struct EventList {
     pub list: Vec<ListedEvent>,
     pub total: u64,
+    /// False when counting every event would cost too much: `total` then comes from the
+    /// daily counters (unfiltered lists: the whole days the events span) or is a lower
+    /// bound (filtered lists).
+    pub total_exact: bool,
     pub page: usize,
     pub page_size: usize,
     /// Pass as `cursor` for the next page; absent on the last page.
@@ -119,22 +123,51 @@ pub struct EventList {
     pub next_cursor: Option<String>,
 }
 
-/// A cursor carries the last id shown and the total of the first page, so later pages
-/// neither rescan earlier ones nor recount.
-pub(crate) fn encode_cursor(last_id: u64, total: u64, page: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{last_id}:{total}:{page}"))
+/// What a cursor carries: where the next page starts (below `last_id`), and the first
+/// page's total, so later pages neither rescan earlier ones nor recount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub last_id: u64,
+    pub total: u64,
+    pub total_exact: bool,
+    pub page: usize,
 }
 
-pub(crate) fn decode_cursor(raw: &str) -> Option<(u64, u64, usize)> {
+pub(crate) fn encode_cursor(c: Cursor) -> String {
+    let Cursor {
+        last_id,
+        total,
+        total_exact,
+        page,
+    } = c;
+    let text = if total_exact {
+        format!("v1:{last_id}:{total}:{page}")
+    } else {
+        format!("v2:{last_id}:{total}:{page}:0")
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+pub(crate) fn decode_cursor(raw: &str) -> Option<Cursor> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw.trim())
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let mut parts = text.strip_prefix("v1:")?.split(':');
+    let (v2, rest) = match text.strip_prefix("v1:") {
+        Some(rest) => (false, rest),
+        None => (true, text.strip_prefix("v2:")?),
+    };
+    let mut parts = rest.split(':');
     let last_id = parts.next()?.parse().ok()?;
     let total = parts.next()?.parse().ok()?;
     let page = parts.next()?.parse().ok()?;
-    parts.next().is_none().then_some((last_id, total, page))
+    let total_exact = if v2 { parts.next()? == "1" } else { true };
+    parts.next().is_none().then_some(Cursor {
+        last_id,
+        total,
+        total_exact,
+        page,
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -145,12 +178,37 @@ fn non_empty(value: Option<String>) -> Option<String> {
 /// so deeper pages would cost without bound; `cursor` paging costs one page at any depth.
 pub const MAX_OFFSET_EVENTS: usize = 10_000;
 
+/// `total` is counted exactly while the range holds at most about this many events
+/// (each shard's count stops after an eighth of it).
+pub const MAX_COUNTED_EVENTS: usize = 10_000;
+
+/// A filtered page evaluates at most about this many events (an eighth per shard); when
+/// that does not fill it, it shows the matches above where the read stopped and
+/// `next_cursor` goes on from there.
+pub const MAX_FILTERED_SCAN: usize = 10_000;
+
+fn per_shard(events: usize) -> usize {
+    events.div_ceil(usize::try_from(id::SHARDS).unwrap_or(8))
+}
+
 pub async fn list(
     state: &AppState,
     user: &User,
     site_id: u64,
     query: ListEvents,
 ) -> Result<EventList, ApiError> {
+    Ok(list_with_cost(state, user, site_id, query).await?.0)
+}
+
+/// [`list`], and what its reads of the events and stats tables cost. The bound is in
+/// docs/architecture.md (Listing cost).
+pub async fn list_with_cost(
+    state: &AppState,
+    user: &User,
+    site_id: u64,
+    query: ListEvents,
+) -> Result<(EventList, ReadCost), ApiError> {
+    let mut cost = ReadCost::default();
     let page_size = match query.page_size {
         None => DEFAULT_PAGE_SIZE,
         Some(0) => return Err(ApiError::bad_request("page_size must be at least 1")),
@@ -188,13 +246,13 @@ pub async fn list(
         return Err(ApiError::bad_request("start_time is after end_time"));
     }
 
-    let (total, offset) = match non_empty(query.cursor) {
+    let ((total, total_exact), offset) = match non_empty(query.cursor) {
         Some(raw) => {
-            let (last_id, total, cursor_page) =
+            let cursor =
                 decode_cursor(&raw).ok_or_else(|| ApiError::bad_request("cursor is invalid"))?;
-            range.last_id = range.last_id.min(last_id.saturating_sub(1));
-            page = cursor_page + 1;
-            (total, 0)
+            range.last_id = range.last_id.min(cursor.last_id.saturating_sub(1));
+            page = cursor.page + 1;
+            ((cursor.total, cursor.total_exact), 0)
         }
         None => {
             if page.saturating_mul(page_size) > MAX_OFFSET_EVENTS {
@@ -203,22 +261,50 @@ pub async fn list(
                      follow next_cursor for later ones"
                 )));
             }
-            let total = state.db.count_events(&range).await?;
+            let total = list_total(state, &range, tz, &mut cost).await?;
             (total, (page - 1).saturating_mul(page_size))
         }
     };
-    let mut events = state
-        .db
-        .newest_events(&range, offset + page_size + 1)
-        .await?;
+    let want = offset + page_size + 1;
+    let found = if range.filter.is_empty() {
+        // Ids spread evenly over the shards: a quarter more than an even share of each
+        // almost always covers the newest `want`. If not, read `want` of each.
+        let share = per_shard(want) + per_shard(want) / 4 + 8;
+        let first = state.db.newest_events_within(&range, want, share).await?;
+        if first.frontier.is_some() && first.events.len() < want {
+            let mut again = state
+                .db
+                .newest_events_within(&range, want, usize::MAX)
+                .await?;
+            again.cost += first.cost;
+            again
+        } else {
+            first
+        }
+    } else {
+        let budget = per_shard(MAX_FILTERED_SCAN);
+        state.db.newest_events_within(&range, want, budget).await?
+    };
+    cost += found.cost;
+    let mut events = found.events;
     let has_more = events.len() > offset + page_size;
     events.truncate(offset + page_size);
     let shown: Vec<_> = events.into_iter().skip(offset).collect();
-    let next_cursor = match shown.last() {
-        Some(last) if has_more => Some(encode_cursor(last.id, total, page)),
+    let cursor = |last_id| {
+        Some(encode_cursor(Cursor {
+            last_id,
+            total,
+            total_exact,
+            page,
+        }))
+    };
+    let next_cursor = match (shown.last(), found.frontier) {
+        (Some(last), _) if has_more => cursor(last.id),
+        // The read stopped before the page filled: go on below where it stopped.
+        (_, Some(frontier)) => cursor(frontier.saturating_add(1)),
         _ => None,
     };
-    Ok(EventList {
+    let list = EventList {
         list: shown
             .into_iter()
             .map(|event| ListedEvent {
@@ -227,10 +313,48 @@ pub async fn list(
             })
             .collect(),
         total,
+        total_exact,
         page,
         page_size,
         next_cursor,
-    })
+    };
+    Ok((list, cost))
+}
+
+/// The list's `total` and whether it is exact: a count of at most
+/// [`MAX_COUNTED_EVENTS`]; beyond, the daily counters' sum over the days the range's
+/// events span (unfiltered) or the count so far (a lower bound, filtered).
+async fn list_total(
+    state: &AppState,
+    range: &crate::store::EventRange,
+    tz: chrono_tz::Tz,
+    cost: &mut ReadCost,
+) -> Result<(u64, bool), ApiError> {
+    let count = state
+        .db
+        .count_events_up_to(range, per_shard(MAX_COUNTED_EVENTS))
+        .await?;
+    *cost += count.cost;
+    if count.complete {
+        return Ok((count.counted, true));
+    }
+    if !range.filter.is_empty() {
+        return Ok((count.counted, false));
+    }
+    let (span, span_cost) = state.db.event_id_span(range).await?;
+    *cost += span_cost;
+    let Some((oldest, newest)) = span else {
+        return Ok((count.counted, false));
+    };
+    let first = id::time_of(oldest).with_timezone(&tz).date_naive();
+    let last = id::time_of(newest).with_timezone(&tz).date_naive();
+    let days: Vec<_> = first.iter_days().take_while(|d| *d <= last).collect();
+    let (stored, day_cost) =
+        crate::stats::query::stored_event_total(&state.db, range.site_id, range.generation, &days)
+            .await?;
+    *cost += day_cost;
+    // The counters trail the stream by seconds: never report fewer than were counted.
+    Ok((stored.max(count.counted), false))
 }
 
 #[cfg(test)]
@@ -239,8 +363,21 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_junk() {
-        let cursor = encode_cursor(123_456, 99, 3);
-        assert_eq!(decode_cursor(&cursor), Some((123_456, 99, 3)));
+        for total_exact in [true, false] {
+            let c = Cursor {
+                last_id: 123_456,
+                total: 99,
+                total_exact,
+                page: 3,
+            };
+            assert_eq!(decode_cursor(&encode_cursor(c)), Some(c));
+        }
+        // Cursors handed out before `total_exact` existed still work.
+        let v1 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("v1:5:6:7");
+        assert_eq!(
+            decode_cursor(&v1).map(|c| (c.last_id, c.total_exact)),
+            Some((5, true))
+        );
         assert_eq!(decode_cursor("junk"), None);
         assert_eq!(decode_cursor(""), None);
         let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("v1:1:2:3:4");

@@ -431,6 +431,29 @@ pub async fn stored_figures(
     Ok(figures_of(&Counters::decode(&pk, &raw)?, days))
 }
 
+/// How many events the daily counters hold for `days` (page views, other events and
+/// bots), with what the read cost.
+pub async fn stored_event_total(
+    db: &Db,
+    site_id: u64,
+    generation: u64,
+    days: &[NaiveDate],
+) -> Result<(u64, ReadCost), StoreError> {
+    let pk = partition(site_id, generation);
+    let sks: Vec<String> = days.iter().map(|d| day_key(*d)).collect();
+    let mut cost = ReadCost::default();
+    let raw = db.stats_items(&pk, &sks, &mut cost).await?;
+    let items = Counters::decode(&pk, &raw)?;
+    let total = days
+        .iter()
+        .map(|d| {
+            let day = DayFigures::from_item(items.get(&day_key(*d)));
+            day.pv + day.event_count + day.bots
+        })
+        .sum();
+    Ok((total, cost))
+}
+
 /// The figures of `days` (and their weeks and months) that counter items give.
 pub fn figures_of(items: &Counters, days: &[NaiveDate]) -> Figures {
     let mut figures = Figures::default();

@@ -7,11 +7,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Select, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, ReturnConsumedCapacity, Select, WriteRequest,
+};
 use futures::future::try_join_all;
 use futures::{StreamExt, TryStreamExt};
 
-use super::{Db, Item, StoreError, conditional, n, s};
+use super::{Db, Item, ReadCost, StoreError, conditional, n, s};
 use crate::events::id::SHARDS;
 use crate::events::model::Event;
 
@@ -35,6 +37,11 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
+    /// Whether nothing but the time range is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.expression().is_none()
+    }
+
     /// `(expression, names, values)`, or `None` when nothing is filtered.
     fn expression(&self) -> Option<(String, HashMap<String, String>, Item)> {
         let mut parts = Vec::new();
@@ -67,6 +74,22 @@ impl EventFilter {
         }
         (!parts.is_empty()).then(|| (parts.join(" AND "), names, values))
     }
+}
+
+/// What [`Db::newest_events_within`] found.
+#[derive(Debug, Default)]
+pub struct Newest {
+    pub events: Vec<Event>,
+    pub frontier: Option<u64>,
+    pub cost: ReadCost,
+}
+
+/// What [`Db::count_events_up_to`] counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Count {
+    pub counted: u64,
+    pub complete: bool,
+    pub cost: ReadCost,
 }
 
 /// Which events: one site generation, an inclusive id range, a filter.
@@ -148,7 +171,8 @@ impl Db {
             )
             .expression_attribute_values(":first", n(range.first_id))
             .expression_attribute_values(":last", n(range.last_id))
-            .scan_index_forward(false);
+            .scan_index_forward(false)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
         if let Some((expression, names, values)) = range.filter.expression() {
             query = query
                 .filter_expression(expression)
@@ -187,54 +211,194 @@ impl Db {
         range: &EventRange,
         want: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        if want == 0 {
-            return Ok(Vec::new());
-        }
-        let per_shard = (0..SHARDS).map(|shard| self.newest_in_shard(range, shard, want));
-        let mut events: Vec<Event> = try_join_all(per_shard)
+        Ok(self
+            .newest_events_within(range, want, usize::MAX)
             .await?
+            .events)
+    }
+
+    /// The newest `want` events of the range, newest first, evaluating at most
+    /// `budget_per_shard` items of each shard (a filter drops items only after they are
+    /// read and billed). Where a shard's budget ran out, `frontier` is the highest id
+    /// below which some events may be missing: every event returned is above it, and
+    /// everything above it was seen.
+    pub async fn newest_events_within(
+        &self,
+        range: &EventRange,
+        want: usize,
+        budget_per_shard: usize,
+    ) -> Result<Newest, StoreError> {
+        if want == 0 {
+            return Ok(Newest::default());
+        }
+        let per_shard =
+            (0..SHARDS).map(|shard| self.newest_in_shard(range, shard, want, budget_per_shard));
+        let shards = try_join_all(per_shard).await?;
+        let frontier = shards
+            .iter()
+            .filter_map(|(_, stopped_at, _)| *stopped_at)
+            .max();
+        let mut cost = ReadCost::default();
+        for (_, _, shard_cost) in &shards {
+            cost += *shard_cost;
+        }
+        let mut events: Vec<Event> = shards
             .into_iter()
-            .flatten()
+            .flat_map(|(events, _, _)| events)
+            .filter(|e| frontier.is_none_or(|f| e.id > f))
             .collect();
         events.sort_unstable_by_key(|e| std::cmp::Reverse(e.id));
         events.truncate(want);
-        Ok(events)
+        Ok(Newest {
+            events,
+            frontier,
+            cost,
+        })
     }
 
+    /// A shard's newest matches, and the id where its budget stopped the read (if it did).
     async fn newest_in_shard(
         &self,
         range: &EventRange,
         shard: u64,
         want: usize,
-    ) -> Result<Vec<Event>, StoreError> {
+        budget: usize,
+    ) -> Result<(Vec<Event>, Option<u64>, ReadCost), StoreError> {
         let mut found = Vec::new();
+        let mut cost = ReadCost::default();
+        let mut evaluated = 0usize;
         let mut start: Option<Item> = None;
         // Without a filter every item read matches: ask for exactly what is wanted.
         // With one, read in larger pages since the filter drops items after the read.
         let page = if range.filter.expression().is_some() {
-            want.max(200)
+            want.max(1_000)
         } else {
             want
         };
         loop {
+            let limit = page.min(budget.saturating_sub(evaluated)).max(1);
             let out = self
                 .events_query(range, shard)
-                .limit(i32::try_from(page).unwrap_or(i32::MAX))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(StoreError::dynamo("Query"))?;
+            evaluated += usize::try_from(out.scanned_count).unwrap_or(limit);
+            cost += cost_of(out.consumed_capacity.as_ref());
             for item in out.items.unwrap_or_default() {
                 found.push(serde_dynamo::from_item::<_, Event>(item)?);
                 if found.len() == want {
-                    return Ok(found);
+                    return Ok((found, None, cost));
                 }
             }
             match out.last_evaluated_key {
+                Some(key) if evaluated >= budget => {
+                    let stopped_at = key
+                        .get("id")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| {
+                            StoreError::Malformed("a Query's last key has no numeric id".into())
+                        })?;
+                    return Ok((found, Some(stopped_at), cost));
+                }
                 Some(key) => start = Some(key),
-                None => return Ok(found),
+                None => return Ok((found, None, cost)),
             }
         }
+    }
+
+    /// How many events the range holds, evaluating at most `cap_per_shard` items of each
+    /// shard: `complete` is false when some shard has more to read.
+    pub async fn count_events_up_to(
+        &self,
+        range: &EventRange,
+        cap_per_shard: usize,
+    ) -> Result<Count, StoreError> {
+        let per_shard = (0..SHARDS).map(|shard| async move {
+            let mut counted = 0u64;
+            let mut cost = ReadCost::default();
+            let mut evaluated = 0usize;
+            let mut start: Option<Item> = None;
+            loop {
+                let limit = cap_per_shard.saturating_sub(evaluated).max(1);
+                let out = self
+                    .events_query(range, shard)
+                    .select(Select::Count)
+                    .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(StoreError::dynamo("Query"))?;
+                counted += u64::try_from(out.count).unwrap_or(0);
+                evaluated += usize::try_from(out.scanned_count).unwrap_or(limit);
+                cost += cost_of(out.consumed_capacity.as_ref());
+                match out.last_evaluated_key {
+                    Some(_) if evaluated >= cap_per_shard => {
+                        return Ok::<_, StoreError>((counted, false, cost));
+                    }
+                    Some(key) => start = Some(key),
+                    None => return Ok((counted, true, cost)),
+                }
+            }
+        });
+        let shards = try_join_all(per_shard).await?;
+        let mut cost = ReadCost::default();
+        for (_, _, shard_cost) in &shards {
+            cost += *shard_cost;
+        }
+        Ok(Count {
+            counted: shards.iter().map(|(n, _, _)| n).sum(),
+            complete: shards.iter().all(|(_, complete, _)| *complete),
+            cost,
+        })
+    }
+
+    /// The ids of the range's oldest and newest events (`None` when it has none): 2 reads
+    /// of one item per shard.
+    pub async fn event_id_span(
+        &self,
+        range: &EventRange,
+    ) -> Result<(Option<(u64, u64)>, ReadCost), StoreError> {
+        let unfiltered = EventRange {
+            filter: EventFilter::default(),
+            ..range.clone()
+        };
+        let ends = (0..SHARDS).flat_map(|shard| [(shard, true), (shard, false)]);
+        let per_end = ends.map(|(shard, oldest)| {
+            let unfiltered = &unfiltered;
+            async move {
+                let out = self
+                    .events_query(unfiltered, shard)
+                    .scan_index_forward(oldest)
+                    .projection_expression("id")
+                    .limit(1)
+                    .send()
+                    .await
+                    .map_err(StoreError::dynamo("Query"))?;
+                let id = out
+                    .items
+                    .unwrap_or_default()
+                    .first()
+                    .and_then(|item| item.get("id"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<u64>().ok());
+                Ok::<_, StoreError>((id, cost_of(out.consumed_capacity.as_ref())))
+            }
+        });
+        let mut cost = ReadCost::default();
+        let mut ids = Vec::new();
+        for (id, end_cost) in try_join_all(per_end).await? {
+            cost += end_cost;
+            ids.extend(id);
+        }
+        let span = ids
+            .iter()
+            .min()
+            .zip(ids.iter().max())
+            .map(|(a, b)| (*a, *b));
+        Ok((span, cost))
     }
 
     /// How many events the range holds (reads every matching item's key range).
@@ -332,6 +496,14 @@ impl Db {
             }
         }
         Ok(())
+    }
+}
+
+/// One request's consumed read units.
+fn cost_of(capacity: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) -> ReadCost {
+    ReadCost {
+        requests: 1,
+        units: capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0),
     }
 }
 

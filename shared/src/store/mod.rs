@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::config::Tables;
 
 pub use attempts::LoginAttempt;
-pub use events::{EventFilter, EventRange, partition as event_partition};
+pub use events::{Count, EventFilter, EventRange, Newest, partition as event_partition};
 pub use families::Family;
 pub use keys::KeyRefused;
 pub use purge::PurgeJob;
