@@ -192,3 +192,29 @@ fn the_public_and_background_functions_reach_only_their_own_app_table_items() {
         }
     }
 }
+
+#[test]
+fn the_events_function_writes_only_attempt_counters_and_key_use_in_the_app_table() {
+    // It serves share unlocks (attempt counters) and API-key requests (last_used_at);
+    // without these statements both fail with AccessDenied on AWS. Nothing more.
+    let t = template();
+    for (sid, keys, actions) in [
+        (
+            "ShareUnlockAttempts",
+            vec!["LIMIT#*"],
+            vec!["dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+        ),
+        ("KeyLastUsed", vec!["KEY#*"], vec!["dynamodb:UpdateItem"]),
+    ] {
+        let s = statement(&t, "EventsFunction", sid);
+        assert_eq!(leading_keys(s), keys, "{sid}");
+        let mut granted: Vec<&str> = s["Action"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        granted.sort_unstable();
+        assert_eq!(granted, actions, "{sid}");
+    }
+}
