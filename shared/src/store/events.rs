@@ -403,25 +403,7 @@ impl Db {
 
     /// How many events the range holds (reads every matching item's key range).
     pub async fn count_events(&self, range: &EventRange) -> Result<u64, StoreError> {
-        let per_shard = (0..SHARDS).map(|shard| async move {
-            let mut total = 0u64;
-            let mut start: Option<Item> = None;
-            loop {
-                let out = self
-                    .events_query(range, shard)
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(StoreError::dynamo("Query"))?;
-                total += u64::try_from(out.count).unwrap_or(0);
-                match out.last_evaluated_key {
-                    Some(key) => start = Some(key),
-                    None => return Ok::<u64, StoreError>(total),
-                }
-            }
-        });
-        Ok(try_join_all(per_shard).await?.into_iter().sum())
+        Ok(self.count_events_up_to(range, usize::MAX).await?.counted)
     }
 
     /// Deletes up to `max` events of one site generation; returns how many it deleted
