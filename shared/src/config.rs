@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use base64::Engine;
 
+use crate::events::retention::Retention;
+
 /// Where the process runs. Decides which defaults are acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -66,6 +68,8 @@ pub struct Config {
     pub refresh_reuse_grace: Duration,
     /// Whether anyone may register (`REGISTRATION=open|closed`, default open).
     pub registration: Registration,
+    /// How long raw events are kept (`RETENTION_DAYS`, default 0 = forever).
+    pub retention: Retention,
 }
 
 /// Whether `POST /api/auth/register` creates accounts.
@@ -96,6 +100,7 @@ impl std::fmt::Debug for Config {
             .field("max_sites_per_user", &self.max_sites_per_user)
             .field("refresh_reuse_grace", &self.refresh_reuse_grace)
             .field("registration", &self.registration)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -347,6 +352,7 @@ impl Config {
                     });
                 }
             },
+            retention: Retention::days(parse_or(&lookup, "RETENTION_DAYS", 0)?),
         })
     }
 
@@ -370,6 +376,7 @@ impl Config {
             max_sites_per_user: 100,
             refresh_reuse_grace: Duration::from_secs(30),
             registration: Registration::Open,
+            retention: Retention::FOREVER,
         }
     }
 

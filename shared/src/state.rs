@@ -20,7 +20,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, dynamodb: aws_sdk_dynamodb::Client) -> Self {
         let tokens = Arc::new(TokenKeys::new(&config.jwt_secret));
-        let db = Db::new(dynamodb, config.tables.clone());
+        let db = Db::new(dynamodb, config.tables.clone()).with_retention(config.retention);
         AppState {
             config: Arc::new(config),
             db,

@@ -57,7 +57,8 @@ async fn recount(args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
     };
     let config = Config::from_env()?;
     let sdk = pingoo::aws::sdk_config(&config).await;
-    let db = pingoo::store::Db::new(pingoo::aws::dynamodb(&sdk, &config), config.tables.clone());
+    let db = pingoo::store::Db::new(pingoo::aws::dynamodb(&sdk, &config), config.tables.clone())
+        .with_retention(config.retention);
     let report = pingoo::stats::recount::recount(&db, site, from, to.unwrap_or(from), mode).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     if mode == pingoo::stats::recount::Mode::Compare && !report.differences.is_empty() {

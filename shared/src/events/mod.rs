@@ -3,6 +3,7 @@
 pub mod id;
 pub mod ingest;
 pub mod model;
+pub mod retention;
 pub mod service;
 pub mod validate;
 

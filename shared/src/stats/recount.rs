@@ -49,6 +49,17 @@ pub enum RecountError {
     NoSite(u64),
     #[error("the range must not end before it starts")]
     BadRange,
+    /// Raw events are kept for `days` days and the recount needs older ones.
+    #[error(
+        "cannot recount {from}..{to}: it needs the raw events from {needs} on (whole weeks and months), but events older than {days} days (before {cutoff}) are no longer kept. The counters of those days stay as they are"
+    )]
+    PastRetention {
+        from: NaiveDate,
+        to: NaiveDate,
+        needs: NaiveDate,
+        days: u32,
+        cutoff: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -271,6 +282,20 @@ pub async fn recount(
         .ok_or(RecountError::NoSite(site_id))?;
     let info = SiteInfo::from(&site);
     let (wide_from, wide_to) = widened(from, to);
+    let needs_since = crate::time::day_start(wide_from, info.tz);
+    if let (Some(days), Some(cutoff)) = (
+        db.retention.kept_days(),
+        db.retention.cutoff(chrono::Utc::now()),
+    ) && needs_since < cutoff
+    {
+        return Err(RecountError::PastRetention {
+            from,
+            to,
+            needs: wide_from,
+            days,
+            cutoff: cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+    }
     let range = EventRange {
         site_id,
         generation: site.generation,

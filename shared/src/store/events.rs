@@ -16,6 +16,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::{Db, Item, ReadCost, StoreError, conditional, n, s};
 use crate::events::id::SHARDS;
 use crate::events::model::Event;
+use crate::events::retention::TTL_ATTRIBUTE;
 
 /// The partition key of one shard of a site's events.
 pub fn partition(site_id: u64, generation: u64, shard: u64) -> String {
@@ -103,8 +104,9 @@ pub struct EventRange {
 }
 
 impl Db {
-    /// Stores a new event; `false` if an event with this id already exists (pick a new id).
-    pub async fn put_event(&self, event: &Event) -> Result<bool, StoreError> {
+    /// The item of an event: its attributes, the partition key and, when events are
+    /// not kept forever, the TTL attribute.
+    fn event_item(&self, event: &Event) -> Result<Item, StoreError> {
         let mut item: Item = serde_dynamo::to_item(event)?;
         item.insert(
             "pk".into(),
@@ -114,6 +116,18 @@ impl Db {
                 crate::events::id::shard(event.id),
             )),
         );
+        if let Some(expires) = self
+            .retention
+            .expires_at(crate::events::id::time_of(event.id))
+        {
+            item.insert(TTL_ATTRIBUTE.into(), n(expires));
+        }
+        Ok(item)
+    }
+
+    /// Stores a new event; `false` if an event with this id already exists (pick a new id).
+    pub async fn put_event(&self, event: &Event) -> Result<bool, StoreError> {
+        let item = self.event_item(event)?;
         let result = self
             .client
             .put_item()
@@ -130,17 +144,8 @@ impl Db {
     pub async fn put_events_bulk(&self, events: &[Event]) -> Result<(), StoreError> {
         let mut requests = Vec::with_capacity(events.len());
         for event in events {
-            let mut item: Item = serde_dynamo::to_item(event)?;
-            item.insert(
-                "pk".into(),
-                s(partition(
-                    event.site_id,
-                    event.generation,
-                    crate::events::id::shard(event.id),
-                )),
-            );
             let put = aws_sdk_dynamodb::types::PutRequest::builder()
-                .set_item(Some(item))
+                .set_item(Some(self.event_item(event)?))
                 .build()
                 .map_err(|e| StoreError::Malformed(e.to_string()))?;
             requests.push(WriteRequest::builder().put_request(put).build());
@@ -155,10 +160,28 @@ impl Db {
         Ok(())
     }
 
+    /// The part of `range` still within the retention (`None` when nothing of it is).
+    /// Every read of raw events goes through this.
+    fn kept(&self, range: &EventRange) -> Option<EventRange> {
+        let floor = self
+            .retention
+            .cutoff(chrono::Utc::now())
+            .map_or(0, crate::events::id::first_id_at);
+        let first_id = range.first_id.max(floor);
+        (first_id <= range.last_id).then(|| EventRange {
+            first_id,
+            ..range.clone()
+        })
+    }
+
+    /// A newest-first Query of one shard of the range. Items whose TTL has passed are
+    /// filtered out: DynamoDB deletes them only up to a few days later. `skip_expired` is
+    /// false only for reads of one item (a filter applies after `Limit`).
     fn events_query(
         &self,
         range: &EventRange,
         shard: u64,
+        skip_expired: bool,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let mut query = self
             .client
@@ -173,22 +196,35 @@ impl Db {
             .expression_attribute_values(":last", n(range.last_id))
             .scan_index_forward(false)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let mut conditions = Vec::new();
         if let Some((expression, names, values)) = range.filter.expression() {
-            query = query
-                .filter_expression(expression)
-                .set_expression_attribute_names(Some(names));
+            conditions.push(expression);
+            query = query.set_expression_attribute_names(Some(names));
             for (k, v) in values {
                 query = query.expression_attribute_values(k, v);
             }
+        }
+        if skip_expired {
+            conditions.push("(attribute_not_exists(#ttl) OR #ttl > :now)".to_owned());
+            query = query
+                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+                .expression_attribute_values(":now", n(chrono::Utc::now().timestamp()));
+        }
+        if !conditions.is_empty() {
+            query = query.filter_expression(conditions.join(" AND "));
         }
         query
     }
 
     /// Every event of the range (all shards, all pages), in no particular order.
     pub async fn all_events(&self, range: &EventRange) -> Result<Vec<Event>, StoreError> {
+        let Some(range) = self.kept(range) else {
+            return Ok(Vec::new());
+        };
+        let range = &range;
         let per_shard = (0..SHARDS).map(|shard| async move {
             let items = self
-                .events_query(range, shard)
+                .events_query(range, shard, true)
                 .consistent_read(true)
                 .into_paginator()
                 .items()
@@ -228,9 +264,10 @@ impl Db {
         want: usize,
         budget_per_shard: usize,
     ) -> Result<Newest, StoreError> {
-        if want == 0 {
+        let Some(range) = self.kept(range).filter(|_| want > 0) else {
             return Ok(Newest::default());
-        }
+        };
+        let range = &range;
         let per_shard =
             (0..SHARDS).map(|shard| self.newest_in_shard(range, shard, want, budget_per_shard));
         let shards = try_join_all(per_shard).await?;
@@ -278,7 +315,7 @@ impl Db {
         loop {
             let limit = page.min(budget.saturating_sub(evaluated)).max(1);
             let out = self
-                .events_query(range, shard)
+                .events_query(range, shard, true)
                 .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -316,6 +353,14 @@ impl Db {
         range: &EventRange,
         cap_per_shard: usize,
     ) -> Result<Count, StoreError> {
+        let Some(range) = self.kept(range) else {
+            return Ok(Count {
+                counted: 0,
+                complete: true,
+                cost: ReadCost::default(),
+            });
+        };
+        let range = &range;
         let per_shard = (0..SHARDS).map(|shard| async move {
             let mut counted = 0u64;
             let mut cost = ReadCost::default();
@@ -324,7 +369,7 @@ impl Db {
             loop {
                 let limit = cap_per_shard.saturating_sub(evaluated).max(1);
                 let out = self
-                    .events_query(range, shard)
+                    .events_query(range, shard, true)
                     .select(Select::Count)
                     .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                     .set_exclusive_start_key(start.take())
@@ -361,16 +406,19 @@ impl Db {
         &self,
         range: &EventRange,
     ) -> Result<(Option<(u64, u64)>, ReadCost), StoreError> {
+        let Some(kept) = self.kept(range) else {
+            return Ok((None, ReadCost::default()));
+        };
         let unfiltered = EventRange {
             filter: EventFilter::default(),
-            ..range.clone()
+            ..kept
         };
         let ends = (0..SHARDS).flat_map(|shard| [(shard, true), (shard, false)]);
         let per_end = ends.map(|(shard, oldest)| {
             let unfiltered = &unfiltered;
             async move {
                 let out = self
-                    .events_query(unfiltered, shard)
+                    .events_query(unfiltered, shard, false)
                     .scan_index_forward(oldest)
                     .projection_expression("id")
                     .limit(1)

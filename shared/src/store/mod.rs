@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::config::Tables;
+use crate::events::retention::Retention;
 
 pub use attempts::LoginAttempt;
 pub use events::{Count, EventFilter, EventRange, Newest, partition as event_partition};
@@ -120,11 +121,23 @@ impl From<serde_dynamo::Error> for StoreError {
 pub struct Db {
     pub client: Client,
     pub tables: Tables,
+    /// How long raw events are kept: sets their TTL on write, bounds every read.
+    pub retention: Retention,
 }
 
 impl Db {
+    /// A handle that keeps raw events forever ([`Db::with_retention`] to change it).
     pub fn new(client: Client, tables: Tables) -> Self {
-        Db { client, tables }
+        Db {
+            client,
+            tables,
+            retention: Retention::FOREVER,
+        }
+    }
+
+    /// The same tables, with raw events kept for `retention`.
+    pub fn with_retention(self, retention: Retention) -> Self {
+        Db { retention, ..self }
     }
 
     /// One app-table item by key, decoded; strongly consistent when `consistent`.
