@@ -70,6 +70,9 @@ pub struct Config {
     pub registration: Registration,
     /// How long raw events are kept (`RETENTION_DAYS`, default 0 = forever).
     pub retention: Retention,
+    /// The beacon logs one success in this many (`BEACON_LOG_SAMPLE`, default 100; 0:
+    /// none, 1: all); its errors and rejections are always logged.
+    pub beacon_log_sample: u32,
 }
 
 /// Whether `POST /api/auth/register` creates accounts.
@@ -80,6 +83,9 @@ pub enum Registration {
     /// Self-hosters create their own account, then redeploy with this.
     Closed,
 }
+
+/// One beacon success in this many is logged by default.
+pub const DEFAULT_BEACON_LOG_SAMPLE: u32 = 100;
 
 /// Default allowance for the aggregator's stream lag: with the aggregator's 30 s site
 /// cache, a purge job is finished no sooner than 5 minutes after it was queued.
@@ -101,6 +107,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_reuse_grace", &self.refresh_reuse_grace)
             .field("registration", &self.registration)
             .field("retention", &self.retention)
+            .field("beacon_log_sample", &self.beacon_log_sample)
             .finish()
     }
 }
@@ -353,6 +360,7 @@ impl Config {
                 }
             },
             retention: Retention::days(parse_or(&lookup, "RETENTION_DAYS", 0)?),
+            beacon_log_sample: parse_or(&lookup, "BEACON_LOG_SAMPLE", DEFAULT_BEACON_LOG_SAMPLE)?,
         })
     }
 
@@ -377,6 +385,7 @@ impl Config {
             refresh_reuse_grace: Duration::from_secs(30),
             registration: Registration::Open,
             retention: Retention::FOREVER,
+            beacon_log_sample: DEFAULT_BEACON_LOG_SAMPLE,
         }
     }
 

@@ -3,24 +3,41 @@
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::Mode;
 
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`).
 pub fn init(mode: Mode) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match mode {
-        Mode::Production => builder
-            .json()
-            .with_current_span(false)
-            .without_time() // CloudWatch stamps every line
-            .try_init(),
-        Mode::Local => builder
+        Mode::Production => {
+            tracing::subscriber::set_global_default(production(filter, std::io::stdout))
+                .map_err(|e| e.to_string())
+        }
+        Mode::Local => tracing_subscriber::fmt()
+            .with_env_filter(filter)
             .with_target(false)
             .with_ansi(std::io::stdout().is_terminal())
-            .try_init(),
+            .try_init()
+            .map_err(|e| e.to_string()),
     };
+}
+
+/// The subscriber of a function on Lambda, writing to `writer`: one JSON object a line,
+/// with a `level` key (which Lambda's JSON log format filters on) and no time (CloudWatch
+/// stamps every line). Tests give it a buffer to count what a request would log.
+pub fn production<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .finish()
 }
 
 /// Mode from the environment before the full config is read, so config errors get logged

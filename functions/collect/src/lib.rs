@@ -30,20 +30,23 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// The routes, without fallbacks or layers, so the local runner can merge them.
-pub fn routes() -> Router<AppState> {
+/// The routes, without fallbacks or the common layers, so the local runner can merge
+/// them. `log_sample`: one success in this many is logged (`BEACON_LOG_SAMPLE`); errors
+/// and rejections always are.
+pub fn routes(log_sample: u32) -> Router<AppState> {
     let send = || post(beacon).options(preflight);
-    Router::new()
+    let routes = Router::new()
         .route("/send", send())
         .route("/api/send", send())
         .route("/api/collect", send())
         .route("/pingoo.js", get(tracker))
-        .route("/api/pingoo.js", get(tracker))
+        .route("/api/pingoo.js", get(tracker));
+    pingoo::http::request_log::sample_successes(routes, log_sample)
 }
 
 /// What the Lambda runs.
 pub fn router(state: AppState) -> Router {
-    pingoo::http::service(routes(), state)
+    pingoo::http::service(routes(state.config.beacon_log_sample), state)
 }
 
 fn cors(mut response: Response) -> Response {

@@ -308,3 +308,89 @@ async fn the_tracker_is_served_cached_and_small() {
         gzipped.len()
     );
 }
+
+/// A beacon as each front door delivers it to the Lambda: API Gateway's HTTP API and a
+/// Lambda Function URL (`BeaconEndpoint=FunctionUrl`). Both are payload format 2.0 with
+/// small differences (route key, `accountId`, no `content-length` from a Function URL,
+/// a base64 body when the content type is not text); the address must come from
+/// `requestContext.http.sourceIp` and never from the client's `X-Forwarded-For`.
+#[tokio::test]
+async fn a_beacon_reads_address_and_agent_alike_from_api_gateway_and_function_url_events() {
+    use base64::Engine;
+    let app = app().await;
+    let (token, _) = app.user("owner@example.com").await;
+    let site = app.site(&token, "https://example.com").await;
+    let fixtures = [
+        (
+            "API Gateway",
+            include_str!("data/api_gateway_send.json"),
+            false,
+        ),
+        (
+            "Function URL",
+            include_str!("data/function_url_send.json"),
+            false,
+        ),
+        (
+            "Function URL, base64",
+            include_str!("data/function_url_send.json"),
+            true,
+        ),
+    ];
+    for (n, (door, fixture, base64)) in fixtures.into_iter().enumerate() {
+        let body = json!({
+            "session_id": format!("door{n}"), "site_id": site.id.to_string(), "user_id": "",
+            "url": "https://www.example.com/pricing", "referrer": "",
+            "event_type": "page_view", "event_value": "", "screen": "1920x1080"
+        })
+        .to_string();
+        let mut event: serde_json::Value = serde_json::from_str(fixture).unwrap();
+        if base64 {
+            event["headers"]["content-type"] = json!("application/octet-stream");
+            event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&body));
+            event["isBase64Encoded"] = json!(true);
+        } else {
+            event["body"] = json!(body);
+        }
+        let reply = app.call_lambda_event(&event.to_string()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{door}: {}",
+            reply.body
+        );
+        assert_eq!(reply.headers["access-control-allow-origin"], "*", "{door}");
+        let stored = app
+            .state
+            .db
+            .newest_events(&everything(site.id), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.session_id == format!("door{n}"))
+            .unwrap_or_else(|| panic!("{door}: the event was not stored"));
+        // sourceIp 81.2.69.142, anonymized; the forged 198.51.100.77 is ignored.
+        assert_eq!(stored.ip, "81.2.69.0", "{door}");
+        assert_eq!(stored.city, "London", "{door}");
+        assert_eq!(
+            (stored.browser.as_str(), stored.os.as_str()),
+            ("Chrome", "Linux"),
+            "{door}"
+        );
+        assert!(!stored.is_bot, "{door}");
+    }
+
+    // The tracker through a Function URL: the script a tag loads from it.
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("data/function_url_send.json")).unwrap();
+    event["rawPath"] = json!("/pingoo.js");
+    event["requestContext"]["http"]["path"] = json!("/pingoo.js");
+    event["requestContext"]["http"]["method"] = json!("GET");
+    event["body"] = serde_json::Value::Null;
+    let reply = app.call_lambda_event(&event.to_string()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers["content-type"],
+        "application/javascript; charset=utf-8"
+    );
+}

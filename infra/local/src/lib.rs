@@ -22,7 +22,7 @@ pub fn app(state: AppState) -> Router {
     let routes = pingoo_auth::routes()
         .merge(pingoo_sites::routes())
         .merge(pingoo_events::routes())
-        .merge(pingoo_collect::routes())
+        .merge(pingoo_collect::routes(state.config.beacon_log_sample))
         .merge(pingoo_web::routes());
     pingoo::http::service(routes, state)
 }

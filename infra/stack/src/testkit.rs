@@ -168,8 +168,14 @@ impl TestApp {
             "body": body.map(|b| b.to_string()),
             "isBase64Encoded": false
         });
-        let request = lambda_http::request::from_str(&event.to_string())
-            .expect("a valid API Gateway v2 event");
+        self.call_lambda_event(&event.to_string()).await
+    }
+
+    /// Sends a Lambda invocation payload of any HTTP kind (API Gateway, Function URL) as
+    /// the runtime would: decoded by `lambda_http`, then routed.
+    pub async fn call_lambda_event(&self, payload: &str) -> Reply {
+        let request =
+            lambda_http::request::from_str(payload).expect("an HTTP event lambda_http decodes");
         let (parts, body) = request.into_parts();
         self.send(Request::from_parts(parts, Body::from(body.to_vec())))
             .await

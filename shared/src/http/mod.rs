@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every function: extractors, the common layers, the Lambda entry.
 
 pub mod extract;
+pub mod request_log;
 
 use std::future::Future;
 
@@ -11,8 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 use crate::config::TokenKey;
 use crate::error::ApiError;
@@ -43,11 +43,7 @@ pub fn service(routes: Router<AppState>, state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
+                .on_response(request_log::LogResponse),
         )
         .with_state(state)
 }
