@@ -39,7 +39,10 @@ impl<B> OnResponse<B> for LogResponse {
 
 /// Whether this success is the one in `every` that is logged.
 fn take_sample(every: u32) -> bool {
-    every != 0 && SAMPLED.fetch_add(1, Ordering::Relaxed) % u64::from(every) == 0
+    every != 0
+        && SAMPLED
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(u64::from(every))
 }
 
 /// `routes`, with their successes logged one in `every`.
