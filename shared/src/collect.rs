@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::events::validate::{EventInput, MAX_USER_AGENT, truncate};
 use crate::http::extract::ClientInfo;
 use crate::model::Site;
+use crate::sites::cache::SiteKey;
 use crate::sites::domain;
 use crate::state::AppState;
 
@@ -39,8 +40,32 @@ pub struct Beacon {
     pub screen: Option<String>,
 }
 
-/// The site a beacon names: by tracking id, else by numeric site id.
+/// The site a beacon names: by tracking id, else by numeric site id. A site read in the
+/// last [`SITE_CACHE_TTL`](crate::sites::cache::SITE_CACHE_TTL) is not read again.
 async fn resolve_site(state: &AppState, beacon: &Beacon) -> Result<Site, ApiError> {
+    let key = site_key(beacon)?;
+    let now = std::time::Instant::now();
+    if let Some(site) = state.sites.get(&key, now) {
+        return Ok(site);
+    }
+    let site = match &key {
+        SiteKey::Tracking(tracking_id) => state
+            .db
+            .find_site_by_tracking_id(tracking_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("unknown tracking_id".into()))?,
+        SiteKey::Id(id) => state
+            .db
+            .get_site(*id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("site {id} not found")))?,
+    };
+    state.sites.put(key, site.clone(), now);
+    Ok(site)
+}
+
+/// How the beacon names its site: a tracking id first, else a numeric site id.
+fn site_key(beacon: &Beacon) -> Result<SiteKey, ApiError> {
     if let Some(tracking_id) = beacon
         .tracking_id
         .as_deref()
@@ -50,25 +75,17 @@ async fn resolve_site(state: &AppState, beacon: &Beacon) -> Result<Site, ApiErro
         if !crate::ids::is_plausible_tracking_id(tracking_id) {
             return Err(ApiError::NotFound("unknown tracking_id".into()));
         }
-        return state
-            .db
-            .find_site_by_tracking_id(tracking_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("unknown tracking_id".into()));
+        return Ok(SiteKey::Tracking(tracking_id.to_owned()));
     }
-    let id = match &beacon.site_id {
+    match &beacon.site_id {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
         None => return Err(ApiError::bad_request("site_id or tracking_id is required")),
         Some(_) => None,
     }
     .filter(|id| *id > 0)
-    .ok_or_else(|| ApiError::bad_request("site_id must be a positive integer"))?;
-    state
-        .db
-        .get_site(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("site {id} not found")))
+    .map(SiteKey::Id)
+    .ok_or_else(|| ApiError::bad_request("site_id must be a positive integer"))
 }
 
 /// The host of an `Origin` or `Referer` value, lowercase, without port.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::auth::token::TokenKeys;
 use crate::config::{Config, ConfigError, TokenKey};
 use crate::enrich::geo::{GeoIp, GeoSource};
+use crate::sites::cache::SiteCache;
 use crate::store::Db;
 
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Empty until [`AppState::with_geoip_from_env`] (only the ingesting functions load it).
     pub geo: GeoIp,
+    /// Sites the beacon looked up recently (see [`crate::sites::cache`]).
+    pub sites: Arc<SiteCache>,
 }
 
 impl AppState {
@@ -26,6 +29,7 @@ impl AppState {
             db,
             tokens,
             geo: GeoIp::disabled(),
+            sites: Arc::new(SiteCache::default()),
         }
     }
 

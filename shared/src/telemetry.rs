@@ -25,8 +25,10 @@ pub fn init(mode: Mode) {
 }
 
 /// The subscriber of a function on Lambda, writing to `writer`: one JSON object a line,
-/// with a `level` key (which Lambda's JSON log format filters on) and no time (CloudWatch
-/// stamps every line). Tests give it a buffer to count what a request would log.
+/// with `level` and an RFC 3339 `timestamp`, the keys Lambda's JSON log format reads
+/// (a line without a valid timestamp would be filed as INFO whatever its level). Lambda
+/// does not re-encode a line that is already JSON. Tests give it a buffer to count what a
+/// request would log.
 pub fn production<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
@@ -36,7 +38,6 @@ where
         .with_writer(writer)
         .json()
         .with_current_span(false)
-        .without_time()
         .finish()
 }
 

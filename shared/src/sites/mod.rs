@@ -1,5 +1,6 @@
 //! Sites: the websites a user tracks.
 
+pub mod cache;
 pub mod domain;
 pub mod service;
 
