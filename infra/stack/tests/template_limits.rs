@@ -218,3 +218,103 @@ fn the_events_function_writes_only_attempt_counters_and_key_use_in_the_app_table
         assert_eq!(granted, actions, "{sid}");
     }
 }
+
+/// Issue 16 §1: `BeaconEndpoint=FunctionUrl` adds a public Function URL to collect (and
+/// only then), with both permissions a new public URL needs, CORS for the beacon only,
+/// and the URL as an output; the default keeps every route behind API Gateway.
+#[test]
+fn the_beacon_function_url_is_opt_in_public_and_narrow() {
+    let t = template();
+    assert_eq!(parameter_default(&t, "BeaconEndpoint"), "ApiGateway");
+    assert_eq!(
+        text(at(&t, &["Conditions", "BeaconOnFunctionUrl"])).trim(),
+        "!Equals\n- !Ref BeaconEndpoint\n- FunctionUrl"
+    );
+    let resources = at(&t, &["Resources"]);
+    for name in [
+        "CollectFunctionUrl",
+        "CollectFunctionUrlPermission",
+        "CollectFunctionUrlInvokePermission",
+    ] {
+        assert_eq!(
+            text(at(resources, &[name, "Condition"])).trim(),
+            "BeaconOnFunctionUrl",
+            "{name}"
+        );
+    }
+    let url = at(resources, &["CollectFunctionUrl", "Properties"]);
+    assert_eq!(text(at(url, &["AuthType"])).trim(), "NONE");
+    assert!(text(at(url, &["TargetFunctionArn"])).contains("CollectFunction.Arn"));
+    let cors = at(url, &["Cors"]);
+    assert_eq!(text(at(cors, &["AllowMethods"])).trim(), "- GET\n- POST");
+    assert_eq!(text(at(cors, &["AllowHeaders"])).trim(), "- content-type");
+    assert!(cors.get("AllowCredentials").is_none());
+
+    let public = at(resources, &["CollectFunctionUrlPermission", "Properties"]);
+    assert_eq!(
+        text(at(public, &["Action"])).trim(),
+        "lambda:InvokeFunctionUrl"
+    );
+    assert_eq!(text(at(public, &["FunctionUrlAuthType"])).trim(), "NONE");
+    let invoke = at(
+        resources,
+        &["CollectFunctionUrlInvokePermission", "Properties"],
+    );
+    assert_eq!(
+        text(at(invoke, &["Action"])).trim(),
+        "lambda:InvokeFunction"
+    );
+    // Only through the URL: without this the function would be invokable by anyone.
+    assert_eq!(text(at(invoke, &["InvokedViaFunctionUrl"])).trim(), "true");
+    for permission in [public, invoke] {
+        assert_eq!(
+            text(at(permission, &["FunctionName"])).trim(),
+            "!Ref CollectFunction"
+        );
+    }
+    assert_eq!(
+        text(at(&t, &["Outputs", "BeaconUrl", "Condition"])).trim(),
+        "BeaconOnFunctionUrl"
+    );
+    // The API Gateway beacon routes stay either way.
+    let events = at(resources, &["CollectFunction", "Properties", "Events"]);
+    for route in ["Send", "ApiSend", "Collect", "Tracker"] {
+        assert!(events.get(route).is_some(), "{route}");
+        assert!(events[route].get("Condition").is_none(), "{route}");
+    }
+}
+
+/// Issue 16 §2: the beacon's Lambda writes no START/END/REPORT lines, samples its own.
+#[test]
+fn the_beacon_function_logs_lean() {
+    let t = template();
+    let collect = at(&t, &["Resources", "CollectFunction", "Properties"]);
+    let logging = at(collect, &["LoggingConfig"]);
+    assert_eq!(text(at(logging, &["LogFormat"])).trim(), "JSON");
+    assert_eq!(text(at(logging, &["SystemLogLevel"])).trim(), "WARN");
+    assert_eq!(text(at(logging, &["ApplicationLogLevel"])).trim(), "INFO");
+    assert_eq!(
+        text(at(
+            collect,
+            &["Environment", "Variables", "BEACON_LOG_SAMPLE"]
+        ))
+        .trim(),
+        "!Ref BeaconLogSample"
+    );
+    assert_eq!(parameter_default(&t, "BeaconLogSample"), "100");
+    assert_eq!(parameter_default(&t, "RetentionDays"), "0");
+    assert_eq!(
+        text(at(
+            &t,
+            &[
+                "Globals",
+                "Function",
+                "Environment",
+                "Variables",
+                "RETENTION_DAYS"
+            ]
+        ))
+        .trim(),
+        "!Ref RetentionDays"
+    );
+}
