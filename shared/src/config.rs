@@ -73,6 +73,9 @@ pub struct Config {
     /// The beacon logs one success in this many (`BEACON_LOG_SAMPLE`, default 100; 0:
     /// none, 1: all); its errors and rejections are always logged.
     pub beacon_log_sample: u32,
+    /// The beacon's own URL when it is served by a Function URL (`BEACON_URL`, ending
+    /// in `/`); the dashboard's tracking snippet then loads the tracker from there.
+    pub beacon_url: Option<String>,
 }
 
 /// Whether `POST /api/auth/register` creates accounts.
@@ -108,6 +111,7 @@ impl std::fmt::Debug for Config {
             .field("registration", &self.registration)
             .field("retention", &self.retention)
             .field("beacon_log_sample", &self.beacon_log_sample)
+            .field("beacon_url", &self.beacon_url)
             .finish()
     }
 }
@@ -361,6 +365,7 @@ impl Config {
             },
             retention: Retention::days(parse_or(&lookup, "RETENTION_DAYS", 0)?),
             beacon_log_sample: parse_or(&lookup, "BEACON_LOG_SAMPLE", DEFAULT_BEACON_LOG_SAMPLE)?,
+            beacon_url: beacon_url(lookup("BEACON_URL"))?,
         })
     }
 
@@ -386,6 +391,7 @@ impl Config {
             registration: Registration::Open,
             retention: Retention::FOREVER,
             beacon_log_sample: DEFAULT_BEACON_LOG_SAMPLE,
+            beacon_url: None,
         }
     }
 
@@ -395,6 +401,27 @@ impl Config {
     /// reach it that much later). Until then every janitor run purges the job again.
     pub fn purge_grace(&self) -> Duration {
         crate::stats::aggregate::SITE_TTL + self.purge_stream_lag
+    }
+}
+
+/// `BEACON_URL`: empty or unset is none; otherwise an http(s) URL, given a final `/`.
+fn beacon_url(raw: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = raw.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(&raw) {
+        Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {
+            let mut text = url.to_string();
+            if !text.ends_with('/') {
+                text.push('/');
+            }
+            Ok(Some(text))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: "BEACON_URL",
+            value: raw,
+            reason: "expected an https:// URL",
+        }),
     }
 }
 
@@ -583,6 +610,37 @@ mod tests {
         for name in ["REGISTER_MAX_PER_NETWORK", "PASSWORD_WINDOW_SECONDS"] {
             let err = Config::from_lookup(lookup(&[("JWT_SECRET", &"y".repeat(32)), (name, "0")]))
                 .unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn retention_sampling_and_beacon_url_are_read() {
+        let secret = "y".repeat(32);
+        let config = Config::from_lookup(lookup(&[
+            ("JWT_SECRET", &secret),
+            ("RETENTION_DAYS", "400"),
+            ("BEACON_LOG_SAMPLE", "0"),
+            ("BEACON_URL", "https://abc.lambda-url.us-east-1.on.aws"),
+        ]))
+        .unwrap();
+        assert_eq!(config.retention.kept_days(), Some(400));
+        assert_eq!(config.beacon_log_sample, 0);
+        assert_eq!(
+            config.beacon_url.as_deref(),
+            Some("https://abc.lambda-url.us-east-1.on.aws/")
+        );
+        let defaults =
+            Config::from_lookup(lookup(&[("JWT_SECRET", &secret), ("BEACON_URL", "")])).unwrap();
+        assert_eq!(defaults.retention, Retention::FOREVER);
+        assert_eq!(defaults.beacon_log_sample, DEFAULT_BEACON_LOG_SAMPLE);
+        assert_eq!(defaults.beacon_url, None);
+        for (name, value) in [
+            ("BEACON_URL", "javascript:alert(1)"),
+            ("RETENTION_DAYS", "-1"),
+        ] {
+            let err =
+                Config::from_lookup(lookup(&[("JWT_SECRET", &secret), (name, value)])).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
     }

@@ -636,3 +636,25 @@ async fn closed_registration_refuses_new_accounts_and_says_so() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn the_public_config_names_the_beacon_url_only_when_there_is_one() {
+    let same_origin = TestApp::new(pingoo_auth::router).await;
+    let reply = same_origin
+        .call(Method::GET, "/api/auth/config", None, None)
+        .await;
+    let data = &reply.expect(StatusCode::OK)["data"];
+    assert!(data.get("beacon_url").is_none(), "{data}");
+
+    let function_url = TestApp::with_config(pingoo_auth::router, |c| {
+        c.beacon_url = Some("https://abc.lambda-url.us-east-1.on.aws/".into())
+    })
+    .await;
+    let reply = function_url
+        .call(Method::GET, "/api/auth/config", None, None)
+        .await;
+    assert_eq!(
+        reply.expect(StatusCode::OK)["data"]["beacon_url"],
+        "https://abc.lambda-url.us-east-1.on.aws/"
+    );
+}

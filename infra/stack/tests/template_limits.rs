@@ -276,6 +276,20 @@ fn the_beacon_function_url_is_opt_in_public_and_narrow() {
         text(at(&t, &["Outputs", "BeaconUrl", "Condition"])).trim(),
         "BeaconOnFunctionUrl"
     );
+    // The dashboard learns the URL (GET /api/auth/config) for its snippets.
+    assert!(
+        text(at(
+            resources,
+            &[
+                "AuthFunction",
+                "Properties",
+                "Environment",
+                "Variables",
+                "BEACON_URL"
+            ]
+        ))
+        .contains("CollectFunctionUrl.FunctionUrl")
+    );
     // The API Gateway beacon routes stay either way.
     let events = at(resources, &["CollectFunction", "Properties", "Events"]);
     for route in ["Send", "ApiSend", "Collect", "Tracker"] {

@@ -392,10 +392,15 @@ mod tests {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PublicConfig {
     pub registration: crate::config::Registration,
+    /// Where tracking snippets load the tracker from when the beacon has its own URL
+    /// (`BeaconEndpoint=FunctionUrl`); absent when it is this origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beacon_url: Option<String>,
 }
 
 pub fn public_config(state: &AppState) -> PublicConfig {
     PublicConfig {
         registration: state.config.registration,
+        beacon_url: state.config.beacon_url.clone(),
     }
 }
