@@ -108,7 +108,7 @@ async fn the_site_list_carries_each_sites_week_and_usage_counts_the_month() {
     let events = usage["events"].as_u64().unwrap();
     assert_eq!(events, 6 + earlier_in_month);
     let cost = usage["estimated_cost_usd"].as_f64().unwrap();
-    assert!((cost - (events as f64 * 2.82e-6 * 1e4).round() / 1e4).abs() < 1e-9);
+    assert!((cost - (events as f64 * 2.21e-6 * 1e4).round() / 1e4).abs() < 1e-9);
     assert!(
         usage["price_basis"]
             .as_str()

@@ -15,11 +15,13 @@ pub const RECENT_DAYS: u64 = 7;
 
 /// What docs/cost.md puts a million ingested events at, with the template's defaults:
 /// API Gateway, Lambda, the raw event's and the counters' writes, logs.
-pub const USD_PER_MILLION_EVENTS: f64 = 2.82;
+pub const USD_PER_MILLION_EVENTS: f64 = 2.21;
 /// Where that figure comes from and what it leaves out.
-pub const PRICE_BASIS: &str = "docs/cost.md, us-east-1 prices of 2026-11-24: $2.82 per million \
-ingested events (API Gateway, Lambda, DynamoDB writes of the event and its counters, CloudWatch \
-logs); excludes storage, dashboard reads, the fixed monthly alarms and secret, and any free tier";
+pub const PRICE_BASIS: &str = "docs/cost.md, us-east-1 prices of 2026-11-24: $2.21 per million \
+ingested events with the beacon behind API Gateway (API Gateway, Lambda, the site lookup, \
+DynamoDB writes of the event and its counters, CloudWatch logs; $1.11 with \
+BeaconEndpoint=FunctionUrl); excludes storage, dashboard reads, the fixed monthly alarms and \
+secret, and any free tier";
 
 /// A listed site's recent figures (`GET /api/sites?include=summary`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
