@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod clock;
 pub mod collect;
 pub mod config;
 pub mod enrich;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
 use crate::config::{Config, ConfigError, TokenKey};
 use crate::enrich::geo::{GeoIp, GeoSource};
 use crate::sites::cache::SiteCache;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub geo: GeoIp,
     /// Sites the beacon looked up recently (see [`crate::sites::cache`]).
     pub sites: Arc<SiteCache>,
+    /// What time it is for the attempt limits (a test moves it by hand).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             tokens,
             geo: GeoIp::disabled(),
             sites: Arc::new(SiteCache::default()),
+            clock: Clock::system(),
         }
     }
 
@@ -45,6 +49,11 @@ impl AppState {
         let sdk = crate::aws::sdk_config(&config).await;
         let dynamodb = crate::aws::dynamodb(&sdk, &config);
         Ok(AppState::new(config, dynamodb))
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn with_geo(mut self, geo: GeoIp) -> Self {

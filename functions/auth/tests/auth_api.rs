@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use pingoo::auth::token::{ACCESS_TTL_SECS, REFRESH_TTL_SECS, TokenKind};
+use pingoo::clock::ManualClock;
 use pingoo_stack::testkit::TestApp;
 use serde_json::{Value, json};
 
@@ -465,30 +466,40 @@ async fn twenty_concurrent_registrations_of_one_address_make_one_account() {
 
 #[tokio::test]
 async fn repeated_failed_logins_are_limited_until_the_window_passes() {
-    let app = TestApp::with_config(pingoo_auth::router, |config| {
-        config.limits.login.max_attempts = 3;
-        // Long enough that three argon2 checks on a loaded machine stay inside it (a 2 s
-        // window flaked under a parallel suite); an injected clock would be better still.
-        config.limits.login.window = Duration::from_secs(8);
-    })
+    // The limiter reads an injected clock: the window is stepped over, not slept through,
+    // so a busy machine cannot make the test flake.
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let window = Duration::from_secs(600);
+    let app = TestApp::with_config_and_state(
+        pingoo_auth::router,
+        |config| {
+            config.limits.login.max_attempts = 3;
+            config.limits.login.window = window;
+        },
+        |state| state.with_clock(clock.clock()),
+    )
     .await;
     register(&app, "ada@example.com", "password123").await;
     for _ in 0..3 {
         let (status, _) = login(&app, "ada@example.com", "guess-guess").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
+        clock.advance(chrono::Duration::seconds(10));
     }
-    // Over the limit even the right password is refused, with a Retry-After.
-    let reply = app
-        .call(
+    // Over the limit even the right password is refused, with a Retry-After of what is
+    // left of the window (opened 30 s ago by the first failure).
+    let refused = || async {
+        app.call(
             Method::POST,
             "/api/auth/login",
             None,
             Some(json!({"email": "ADA@example.com", "password": "password123"})),
         )
-        .await;
+        .await
+    };
+    let reply = refused().await;
     let msg = reply.expect_error(StatusCode::TOO_MANY_REQUESTS);
     assert!(msg.starts_with("too many failed logins"), "{msg}");
-    assert!(reply.headers.contains_key("retry-after"));
+    assert_eq!(reply.headers["retry-after"], "570");
     // Another address is unaffected.
     register(&app, "bob@example.com", "password123").await;
     assert_eq!(
@@ -496,21 +507,18 @@ async fn repeated_failed_logins_are_limited_until_the_window_passes() {
         StatusCode::OK
     );
 
-    // Once the window has passed, the right password works again.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    loop {
-        let (status, _) = login(&app, "ada@example.com", "password123").await;
-        if status == StatusCode::OK {
-            break;
-        }
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still limited after 40 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    // And a success resets the count.
+    // One second before the window ends it still holds; once it has passed, the right
+    // password works again.
+    clock.advance(chrono::Duration::seconds(569));
+    let reply = refused().await;
+    reply.expect_error(StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.headers["retry-after"], "1");
+    clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(
+        login(&app, "ada@example.com", "password123").await.0,
+        StatusCode::OK
+    );
+    // And a success resets the count: two more failures stay under the limit of three.
     for _ in 0..2 {
         assert_eq!(
             login(&app, "ada@example.com", "bad-guess!").await.0,

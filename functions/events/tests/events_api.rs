@@ -341,7 +341,9 @@ async fn listing_is_newest_first_with_exact_totals_filters_and_cursors() {
 }
 
 #[tokio::test]
-async fn dates_are_read_in_the_sites_timezone() {
+/// Every accepted date format bounds the list, and bad bounds are 400s. (The site's time
+/// zone is `infra/local/tests/timezones.rs`'s.)
+async fn the_list_takes_dates_in_every_accepted_format_and_refuses_others() {
     let app = app().await;
     let (token, _) = app.user("owner@example.com").await;
     let site = app.site(&token, "example.com").await;

@@ -71,9 +71,19 @@ impl TestApp {
         build: impl FnOnce(AppState) -> Router,
         adjust: impl FnOnce(&mut Config),
     ) -> TestApp {
+        TestApp::with_config_and_state(build, adjust, |state| state).await
+    }
+
+    /// Like [`TestApp::with_config`], with a chance to adjust the state too (e.g. to give
+    /// it a [`pingoo::clock::ManualClock`]).
+    pub async fn with_config_and_state(
+        build: impl FnOnce(AppState) -> Router,
+        adjust: impl FnOnce(&mut Config),
+        adjust_state: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
         let (mut config, client) = config().await;
         adjust(&mut config);
-        let state = AppState::new(config, client).with_geo(test_geoip("en"));
+        let state = adjust_state(AppState::new(config, client).with_geo(test_geoip("en")));
         TestApp {
             router: build(state.clone()),
             state,
@@ -233,6 +243,16 @@ impl TestApp {
 
     /// Creates a site for `token`'s user through the API's service layer; returns it.
     pub async fn site(&self, token: &str, domain: &str) -> pingoo::model::Site {
+        self.site_in(token, domain, None).await
+    }
+
+    /// Like [`TestApp::site`], in an IANA time zone (`None`: the default, UTC).
+    pub async fn site_in(
+        &self,
+        token: &str,
+        domain: &str,
+        timezone: Option<&str>,
+    ) -> pingoo::model::Site {
         let claims = self
             .state
             .tokens
@@ -251,7 +271,7 @@ impl TestApp {
             pingoo::sites::service::CreateSite {
                 name: format!("site on {domain}"),
                 domain: domain.to_owned(),
-                timezone: None,
+                timezone: timezone.map(str::to_owned),
             },
         )
         .await

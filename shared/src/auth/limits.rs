@@ -83,7 +83,7 @@ pub async fn reserve(
     limit: AttemptLimit,
     what: Limited,
 ) -> Result<(), ApiError> {
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now().timestamp();
     match state.db.reserve_attempt(key, now, limit).await? {
         LoginAttempt::Allowed => Ok(()),
         LoginAttempt::Blocked { retry_after_secs } => Err(ApiError::TooManyRequests {
