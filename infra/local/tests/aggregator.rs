@@ -20,17 +20,19 @@ use support::*;
 #[tokio::test]
 async fn the_same_records_twice_count_once() {
     let w = world().await;
-    let events = mixed(&w.site, 120, 1);
+    let mut events = mixed(&w.site, 120, 1);
+    events.extend(scenario(&w.site));
     put(&w.app.state.db, &events).await;
     let records = stream_events(&w).await;
-    assert_eq!(records.len(), 120);
+    assert_eq!(records.len(), 129);
     let aggregator = Aggregator::new(w.app.state.db.clone());
     let first = aggregator.apply(&records).await.unwrap();
-    assert_eq!(first.counted, 120);
+    assert_eq!(first.counted, 129);
     assert!(first.items_written > 0);
     let again = aggregator.apply(&records).await.unwrap();
     assert_eq!(again.items_written, 0, "a replay writes nothing");
     assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+    assert_scenario_figures(&w).await;
     let d = day(2025, 9, 30);
     assert_eq!(day_figures(&w, d).await.pv, page_views(&events, d));
 }
@@ -38,16 +40,19 @@ async fn the_same_records_twice_count_once() {
 #[tokio::test]
 async fn overlapping_batches_after_a_bisect_or_partial_failure_count_once() {
     let w = world().await;
-    let events = mixed(&w.site, 150, 2);
+    let mut events = mixed(&w.site, 150, 2);
+    events.extend(scenario(&w.site));
     put(&w.app.state.db, &events).await;
     let records = stream_events(&w).await;
     let aggregator = Aggregator::new(w.app.state.db.clone());
     // Bisect: the first half, then (after a partial failure at 40) from 40 on, then a
     // stale retry of an early slice.
-    for range in [0..75, 40..150, 10..60, 0..150] {
+    let all = records.len();
+    for range in [0..75, 40..all, 10..60, 0..all] {
         aggregator.apply(&records[range]).await.unwrap();
     }
     assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+    assert_scenario_figures(&w).await;
 }
 
 /// Fails every DynamoDB write from the `n`th on: the process died there.
@@ -95,13 +100,14 @@ fn crashing_db(db: &Db, writes: i64) -> Db {
 #[tokio::test]
 async fn a_crash_in_the_middle_of_a_batch_then_the_retry_counts_once() {
     let w = world().await;
-    let events = mixed(&w.site, 160, 3);
+    let mut events = mixed(&w.site, 160, 3);
+    events.extend(scenario(&w.site));
     put(&w.app.state.db, &events).await;
     let records = stream_events(&w).await;
     let healthy = Aggregator::new(w.app.state.db.clone());
     for (batch, crashes) in records
         .chunks(40)
-        .zip([&[0, 5][..], &[1, 8, 14], &[9], &[3, 12]])
+        .zip([&[0, 5][..], &[1, 8, 14], &[9], &[3, 12], &[2]])
     {
         for &after in crashes {
             let crashing = Aggregator::new(crashing_db(&w.app.state.db, after));
@@ -113,12 +119,14 @@ async fn a_crash_in_the_middle_of_a_batch_then_the_retry_counts_once() {
         healthy.apply(batch).await.unwrap();
     }
     assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+    assert_scenario_figures(&w).await;
 }
 
 #[tokio::test]
 async fn two_shards_for_the_same_site_and_day_applied_concurrently_count_once() {
     let w = world().await;
-    let events = mixed(&w.site, 200, 4);
+    let mut events = mixed(&w.site, 200, 4);
+    events.extend(scenario(&w.site));
     put(&w.app.state.db, &events).await;
     let records = stream_events(&w).await;
     // Two stream shards: each holds some events partitions, in order.
@@ -137,6 +145,7 @@ async fn two_shards_for_the_same_site_and_day_applied_concurrently_count_once() 
     // And again at once, as a retry storm would.
     tokio::join!(run(a, even), run(b, odd));
     assert_matches_recount(&w, day(2025, 9, 28), day(2025, 10, 1)).await;
+    assert_scenario_figures(&w).await;
 }
 
 #[tokio::test]

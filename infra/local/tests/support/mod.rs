@@ -243,3 +243,134 @@ pub async fn streaming() -> Streaming {
         .expect("the local stream poller starts");
     Streaming { app, poller }
 }
+
+/// The day of [`scenario`]: alone in its Monday week (2025-11-10..16) and its month.
+pub fn scenario_day() -> NaiveDate {
+    day(2025, 11, 12)
+}
+
+/// Nine events whose figures [`assert_scenario_figures`] knows by hand, not from the
+/// aggregator's own code: three human sessions from two addresses and a bot.
+pub fn scenario(site: &Site) -> Vec<Event> {
+    let d = scenario_day();
+    let hour = 3600;
+    vec![
+        // a: two pages and a custom event over 300 s (10:00 to 10:05).
+        event(
+            site,
+            at(d, 10 * hour),
+            "a",
+            "203.0.113.1",
+            "/home",
+            "page_view",
+        ),
+        event(
+            site,
+            at(d, 10 * hour + 100),
+            "a",
+            "203.0.113.1",
+            "https://example.com/pricing?plan=pro",
+            "page_view",
+        ),
+        event(
+            site,
+            at(d, 10 * hour + 300),
+            "a",
+            "203.0.113.1",
+            "/pricing",
+            "custom",
+        ),
+        // b: one page (a bounce), from a's address.
+        event(
+            site,
+            at(d, 11 * hour),
+            "b",
+            "203.0.113.1",
+            "/home",
+            "page_view",
+        ),
+        // c: two pages 30 s apart.
+        event(
+            site,
+            at(d, 12 * hour),
+            "c",
+            "203.0.113.2",
+            "/home",
+            "page_view",
+        ),
+        event(
+            site,
+            at(d, 12 * hour + 30),
+            "c",
+            "203.0.113.2",
+            "/docs#intro",
+            "page_view",
+        ),
+        // A bot's pages count as bot visits only.
+        event(site, at(d, 13 * hour), "d", "198.51.100.9", "/home", "bot"),
+        event(
+            site,
+            at(d, 13 * hour + 1),
+            "d",
+            "198.51.100.9",
+            "/docs",
+            "bot",
+        ),
+        event(
+            site,
+            at(d, 13 * hour + 2),
+            "d",
+            "198.51.100.9",
+            "/pricing",
+            "bot",
+        ),
+    ]
+}
+
+/// The figures of [`scenario`], worked out by hand.
+pub async fn assert_scenario_figures(w: &World) {
+    let d = scenario_day();
+    let s = day_figures(w, d).await;
+    let hours: Vec<(u32, u64)> = s
+        .hourly_stats
+        .iter()
+        .filter(|h| h.count > 0)
+        .map(|h| (h.hour, h.count))
+        .collect();
+    assert_eq!(
+        (s.pv, s.uv, s.ip_count, s.event_count),
+        (5, 3, 2, 1),
+        "pv, uv, ip, events"
+    );
+    // One session in three bounced; sessions last 300, 0 and 30 s: 110 s on average.
+    assert_eq!((s.bounce_rate, s.avg_duration), (33.3, 110));
+    assert_eq!(hours, [(10, 2), (11, 1), (12, 2)]);
+    assert_eq!((s.week_pv, s.week_uv, s.week_ip), (5, 3, 2), "week");
+    assert_eq!((s.month_pv, s.month_uv, s.month_ip), (5, 3, 2), "month");
+    let ranking = |stat| async move {
+        let (r, _) = pingoo::stats::rankings::ranking(
+            &w.app.state.db,
+            w.site.id,
+            w.site.generation,
+            d,
+            stat,
+            1,
+        )
+        .await
+        .unwrap();
+        r.list
+            .into_iter()
+            .map(|row| (row.key, row.count))
+            .collect::<Vec<_>>()
+    };
+    use pingoo::stats::facts::StatType;
+    let owned = |rows: &[(&str, u64)]| -> Vec<(String, u64)> {
+        rows.iter().map(|(k, c)| ((*k).to_owned(), *c)).collect()
+    };
+    assert_eq!(
+        ranking(StatType::Url).await,
+        owned(&[("/home", 3), ("/docs", 1), ("/pricing", 1)])
+    );
+    assert_eq!(ranking(StatType::EventType).await, owned(&[("signup", 1)]));
+    assert_eq!(ranking(StatType::Bot).await, owned(&[("Googlebot", 3)]));
+}
