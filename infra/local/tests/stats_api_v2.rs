@@ -81,15 +81,29 @@ fn traffic(site: &Site) -> Vec<Event> {
 async fn loaded(s: &Stack) -> Site {
     let site = s.app.site(&s.token, "https://example.com").await;
     put(&s.app.state.db, &traffic(&site)).await;
-    when(
-        s,
-        &format!(
-            "/api/events/{}/summary?start_date=20250914&end_date=20250917",
-            site.id
-        ),
-        |d| d["pv"] == 15 && d["event_count"] == 4,
-    )
-    .await;
+    // Every day's figures, worked out by hand: day items, hours, distinct visitors and
+    // addresses and session items are separate writes, so wait for each of them. (Three
+    // sessions a day from two addresses; one custom event a day, the first.)
+    for (d, pv, bounce, duration) in [
+        (14, 2, 100.0, 0),  // three one-event sessions
+        (15, 4, 33.3, 120), // sessions of 180 s, 180 s and one event
+        (16, 6, 0.0, 240),  // 360 s, 180 s, 180 s
+        (17, 3, 66.7, 60),  // 180 s and two one-event sessions
+    ] {
+        when(
+            s,
+            &format!("/api/events/{}/summary?date=202509{d}", site.id),
+            |x| {
+                x["pv"] == pv
+                    && x["event_count"] == 1
+                    && x["uv"] == 3
+                    && x["ip_count"] == 2
+                    && x["bounce_rate"] == bounce
+                    && x["avg_duration"] == duration
+            },
+        )
+        .await;
+    }
     // Ranking items are written beside the day items: wait for them too.
     let sum = |list: &Value| rows(list).iter().map(|(_, c)| c).sum::<u64>();
     when(
