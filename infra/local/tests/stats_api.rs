@@ -46,23 +46,23 @@ async fn get(s: &Stack, path: &str) -> Reply {
     s.app.call(Method::GET, path, Some(&s.token), None).await
 }
 
-/// Polls the summary until `done` holds (the stream delivers within about a second).
-async fn summary_when(s: &Stack, site: u64, done: impl Fn(&Value) -> bool) -> Value {
+/// Polls GET `path` until `done` holds of its data (the stream delivers within about a
+/// second, and one batch's counters land in several writes).
+async fn when(s: &Stack, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let data = get(s, &format!("/api/events/{site}/summary"))
-            .await
-            .expect(StatusCode::OK)["data"]
-            .clone();
+        let data = get(s, path).await.expect(StatusCode::OK)["data"].clone();
         if done(&data) {
             return data;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the summary never got there: {data}"
-        );
+        assert!(Instant::now() < deadline, "{path} never got there: {data}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Polls the summary until `done` holds.
+async fn summary_when(s: &Stack, site: u64, done: impl Fn(&Value) -> bool) -> Value {
+    when(s, &format!("/api/events/{site}/summary"), done).await
 }
 
 async fn ranking(s: &Stack, site: u64, query: &str) -> Value {
@@ -80,18 +80,10 @@ async fn ranking_when(
     query: &str,
     done: impl Fn(&[(String, u64)]) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let data = ranking(s, site, query).await;
-        if done(&rows(&data)) {
-            return data;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the ranking {query:?} never got there: {data}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    when(s, &format!("/api/events/{site}/stats?{query}"), |data| {
+        done(&rows(data))
+    })
+    .await
 }
 
 /// The rows of a ranking once they are `expected` (or a failure naming the last seen).

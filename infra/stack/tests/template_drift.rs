@@ -52,6 +52,20 @@ fn live_keys(keys: &[KeySchemaElement]) -> Vec<(String, String)> {
         .collect()
 }
 
+async fn described(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> aws_sdk_dynamodb::types::TableDescription {
+    client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+}
+
 #[tokio::test]
 async fn bootstrapped_tables_match_the_template() {
     let (config, client) = testkit::config().await;
@@ -76,14 +90,7 @@ async fn bootstrapped_tables_match_the_template() {
             .tables
             .by_logical_id(id)
             .unwrap_or_else(|| panic!("{id} has no configured name"));
-        let live = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .unwrap()
-            .table
-            .unwrap();
+        let live = described(&client, name).await;
 
         assert_eq!(
             live.billing_mode_summary()
@@ -181,15 +188,8 @@ async fn bootstrapped_tables_match_the_template() {
     }
     assert_eq!(seen, 3, "the template's tables: app, events, stats");
     // What the code relies on, pinned literally too: the events stream carries new images
-    // and every table expires items by `expires_at`.
-    let events = client
-        .describe_table()
-        .table_name(&config.tables.events)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
+    // and events are keyed by partition and id.
+    let events = described(&client, &config.tables.events).await;
     assert_eq!(
         events
             .stream_specification()
