@@ -10,7 +10,11 @@
 #   require_free_port PORT VAR        fail with a message naming VAR if PORT is busy
 #   start_dynamodb PORT (--in-memory | --db-path DIR)
 #   start_s3 PORT
-#   wait_for_http URL DEADLINE_SECONDS
+#   wait_for_dynamodb PORT [DEADLINE]  ready when ListTables answers
+#   wait_for_s3 PORT [DEADLINE]        ready when ListBuckets answers
+#   wait_for_http URL DEADLINE_SECONDS ready when URL answers 200
+#   stack_up (dynamodb|s3) VAR [ARGS...]  choose a port, start, wait; choose again if the
+#                                     port was taken before the stand-in bound it; VAR=port
 #   stack_run CMD...                  run CMD (tracked, so a signal to the script stops it too)
 #   stack_track PID NAME              let stack_stop stop another background process
 #   stack_stop                        stop (TERM, then KILL) every tracked process tree
@@ -316,11 +320,13 @@ _stack_start() {
 	_stack_reap_stale "$port"
 	if _stack_port_busy "$port"; then
 		stack_err "cannot start $name: port $port on 127.0.0.1 is already in use"
-		return 1
+		return 3
 	fi
 	log=$STACK_LOCAL/logs/$name-$port.log
 	# cwd .local: DynamoDB Local may drop files (e.g. dynamodb-local-metadata.json) there
-	(cd "$STACK_LOCAL" && exec "$@") </dev/null >"$log" 2>&1 &
+	# Its own process group, stopped as a group, and tied to this script even if the script
+	# is killed outright (scripts/lib/tied.py).
+	(cd "$STACK_LOCAL" && exec "$STACK_PYTHON" "$STACK_ROOT/scripts/lib/tied.py" --parent $$ "$@") </dev/null >"$log" 2>&1 &
 	pid=$!
 	stack_track "$pid" "$name"
 	STACK_PID_FILES[$pid]=$STACK_LOCAL/run/$name-$port.pid
@@ -364,38 +370,74 @@ start_s3() {
 	_stack_start s3 "$port" "$STACK_VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
 }
 
-# --- readiness -------------------------------------------------------------
-
-# true if URL answers with any HTTP status
-stack_http_up() {
-	local code
-	if command -v curl >/dev/null 2>&1; then
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null) || true
-		[[ -n $code && $code != 000 ]]
-	else
-		"$STACK_PYTHON" - "$1" <<'EOF'
-import sys, urllib.request, urllib.error
-try:
-    urllib.request.urlopen(sys.argv[1], timeout=2)
-except urllib.error.HTTPError:
-    pass
-except Exception:
-    sys.exit(1)
-EOF
-	fi
+# stack_up KIND VAR [ARGS...]: start_KIND on a free port with ARGS and wait_for_KIND; set
+# VAR to the port. A port chosen free can be taken by another process before the stand-in
+# binds it: then the stand-in exits with a bind error (or the port is busy at start), and a
+# new port is chosen, up to 3 times.
+stack_up() {
+	local kind=${1:?usage: stack_up (dynamodb|s3) VAR [ARGS...]} var=${2:?usage: stack_up KIND VAR [ARGS...]}
+	local port try rc
+	shift 2
+	for try in 1 2 3; do
+		port=$(free_port 1)
+		rc=0
+		"start_$kind" "$port" "$@" || rc=$?
+		if ((rc == 0)); then
+			"wait_for_$kind" "$port" 120 || rc=$?
+		fi
+		if ((rc == 0)); then
+			printf -v "$var" %s "$port"
+			return 0
+		fi
+		if ((rc == 3)) || { ((rc == 2)) && grep -qiE 'address already in use|BindException' "${STACK_PORT_LOG[$port]:-/dev/null}"; }; then
+			stack_log "port $port was taken before $kind could bind it (try $try of 3); choosing another"
+			_stack_forget_port "$port"
+			continue
+		fi
+		return 1
+	done
+	stack_err "$kind: three ports in a row were taken before it could bind them"
+	return 1
 }
 
-wait_for_http() {
-	local url=${1:?usage: wait_for_http URL DEADLINE_SECONDS} deadline=${2:?usage: wait_for_http URL DEADLINE_SECONDS}
+# forget the (exited) stand-in that was started on PORT
+_stack_forget_port() {
+	local pid=${STACK_PORT_PID[$1]:-}
+	unset 'STACK_PORT_PID[$1]' 'STACK_PORT_LOG[$1]'
+	[[ -n $pid ]] || return 0
+	_stack_alive "$pid" && _stack_kill_tree "$pid"
+	wait "$pid" 2>/dev/null || true
+	[[ -n ${STACK_PID_FILES[$pid]:-} ]] && rm -f "${STACK_PID_FILES[$pid]}"
+	unset 'STACK_PID_FILES[$pid]'
+	_stack_untrack "$pid"
+}
+
+# --- readiness -------------------------------------------------------------
+
+# stack_probe KIND URL: true if URL answers as KIND (dynamodb: ListTables; s3:
+# ListBuckets; ok: a 200), never on just any HTTP status (scripts/lib/probe.py)
+stack_probe() {
+	"$STACK_PYTHON" "$STACK_ROOT/scripts/lib/probe.py" "$1" "$2"
+}
+
+wait_for_dynamodb() { _stack_wait dynamodb "http://127.0.0.1:${1:?port}" "${2:-120}"; }
+wait_for_s3() { _stack_wait s3 "http://127.0.0.1:${1:?port}" "${2:-120}"; }
+# wait_for_http URL DEADLINE: URL answers 200
+wait_for_http() { _stack_wait ok "$@"; }
+
+# _stack_wait KIND URL DEADLINE: 0 once ready, 2 if the process serving URL's port exited
+# first, 1 at the deadline
+_stack_wait() {
+	local kind=$1 url=${2:?usage: _stack_wait KIND URL DEADLINE_SECONDS} deadline=${3:?usage: _stack_wait KIND URL DEADLINE_SECONDS}
 	local port pid log start=$SECONDS t0=${EPOCHREALTIME//[!0-9]/}
 	port=$(sed -n 's#^[a-z]*://[^/:]*:\([0-9]*\).*#\1#p' <<<"$url")
 	pid=${STACK_PORT_PID[$port]:-}
 	log=${STACK_PORT_LOG[$port]:-}
-	while ! stack_http_up "$url"; do
+	while ! stack_probe "$kind" "$url"; do
 		if [[ -n $pid ]] && ! _stack_alive "$pid"; then
 			stack_err "${STACK_NAMES[$pid]:-process} (pid $pid) exited before $url answered"
 			[[ -n $log ]] && tail -n 30 "$log" >&2
-			return 1
+			return 2
 		fi
 		if ((SECONDS - start >= deadline)); then
 			stack_err "$url did not answer within ${deadline}s"
