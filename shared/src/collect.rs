@@ -18,17 +18,20 @@ pub const BODY_LIMIT: usize = 8 * 1024;
 
 /// What the tracker posts. Lenient on types: `site_id` may be a string (the original
 /// tracker sent one) or a number; absent optional fields are empty.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Beacon {
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::site_id_schema)]
     pub site_id: Option<Value>,
     #[serde(default)]
     pub tracking_id: Option<String>,
     #[serde(default)]
+    #[schema(required = true, value_type = String, min_length = 1)]
     pub session_id: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
     #[serde(default)]
+    #[schema(required = true, value_type = String, min_length = 1)]
     pub url: Option<String>,
     #[serde(default)]
     pub referrer: Option<String>,

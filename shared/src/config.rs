@@ -79,7 +79,7 @@ pub struct Config {
 }
 
 /// Whether `POST /api/auth/register` creates accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Registration {
     Open,

@@ -4,7 +4,7 @@ use axum::Json;
 use serde::Serialize;
 
 /// `code` 0 is success; every error carries `code` 1 (see [`crate::error::ApiError`]).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Envelope<T> {
     pub code: i32,
     pub msg: String,
@@ -21,7 +21,7 @@ pub fn ok<T: Serialize>(data: T) -> Json<Envelope<T>> {
 }
 
 /// A `{"message": …}` payload, as the spec's clear-stats answer uses.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub message: &'static str,
 }

@@ -22,7 +22,8 @@ use crate::store::{EventFilter, EventRange};
 /// Raw events per answer of `kind=events`.
 pub const EVENTS_PER_PART: usize = 10_000;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     pub date: Option<String>,
     pub start_date: Option<String>,

@@ -20,6 +20,7 @@ pub mod export;
 pub mod http;
 pub mod ids;
 pub mod model;
+pub mod openapi;
 pub mod purge;
 pub mod shares;
 pub mod sites;

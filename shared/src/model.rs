@@ -17,7 +17,7 @@ pub struct User {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: u64,
     pub user_id: u64,
@@ -32,6 +32,7 @@ pub struct Site {
     /// generations are unreachable at once and purged in the background. Never shown by
     /// the API (and never written by `to_item`: only `UpdateItem ADD` changes it).
     #[serde(default, skip_serializing)]
+    #[schema(ignore)]
     pub generation: u64,
     pub created_at: String,
     pub updated_at: String,
@@ -43,7 +44,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// What an API key may do. A key never reaches account endpoints, whatever its scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyScope {
     /// GET on sites, events, statistics.

@@ -30,7 +30,7 @@ const TOKEN_BYTES: usize = 24;
 const MAX_PASSWORD_CHARS: usize = 128;
 const ISSUER: &str = "pingoo";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateShare {
     #[serde(default)]
@@ -39,14 +39,14 @@ pub struct CreateShare {
     pub password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unlock {
     pub password: String,
 }
 
 /// A share as its owner sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ShareView {
     pub id: u64,
     pub token: String,
@@ -71,14 +71,14 @@ impl From<&Share> for ShareView {
 }
 
 /// `GET /api/share/{token}`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PublicShare {
     pub site: PublicSite,
     pub has_password: bool,
 }
 
 /// What a share shows of its site.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PublicSite {
     pub name: String,
     pub domain: String,
@@ -86,7 +86,7 @@ pub struct PublicSite {
 }
 
 /// `POST /api/share/{token}/unlock`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Unlocked {
     pub token: String,
     pub expires_in: i64,

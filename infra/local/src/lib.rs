@@ -27,6 +27,26 @@ pub fn app(state: AppState) -> Router {
     pingoo::http::service(routes, state)
 }
 
+/// The API's whole OpenAPI description, from every HTTP function's routes: what
+/// `docs/openapi.json` must hold (`pingoo-local openapi` prints it;
+/// `tests/openapi.rs` compares).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    pingoo::openapi::document([
+        pingoo_auth::openapi(),
+        pingoo_sites::openapi(),
+        pingoo_events::openapi(),
+        pingoo_collect::openapi(),
+    ])
+}
+
+/// [`openapi`] as `docs/openapi.json` holds it: pretty JSON, one trailing newline.
+pub fn openapi_json() -> String {
+    // Serialising a document of plain maps and strings cannot fail.
+    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// What the scheduled janitor Lambda does on AWS, every `every`, finishing jobs only once
 /// they are older than `grace` (`Config::purge_grace`).
 pub async fn janitor_loop(db: Db, grace: Duration, every: Duration) {

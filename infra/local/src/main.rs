@@ -16,7 +16,7 @@ use pingoo::config::Config;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: pingoo-local serve\n       pingoo-local recount --site ID --from DAY [--to DAY] [--compare]\n\nDAY: 20250915 or 2025-09-15, in the site's time zone. recount rebuilds the\nsite's counters for those days from its raw events; with --compare it only\nreports differences (exit status 1 if any)."
+        "usage: pingoo-local serve\n       pingoo-local openapi   (prints docs/openapi.json)\n       pingoo-local recount --site ID --from DAY [--to DAY] [--compare]\n\nDAY: 20250915 or 2025-09-15, in the site's time zone. recount rebuilds the\nsite's counters for those days from its raw events; with --compare it only\nreports differences (exit status 1 if any)."
     );
     std::process::exit(2);
 }
@@ -28,6 +28,10 @@ async fn main() {
     pingoo::telemetry::init(pingoo::config::Mode::Local);
     let result = match command.as_deref() {
         Some("serve") => serve().await,
+        Some("openapi") => {
+            print!("{}", pingoo_local::openapi_json());
+            Ok(())
+        }
         Some("recount") => recount(args.collect()).await,
         _ => usage(),
     };

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::model::{User, now_rfc3339};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     pub password: String,

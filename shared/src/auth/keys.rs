@@ -24,17 +24,18 @@ pub const TOUCH_INTERVAL_SECS: i64 = 60;
 /// Characters of the key shown in lists after `pgo_`.
 const SHOWN_CHARS: usize = 8;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     pub name: String,
     /// Text, parsed by [`parse_scope`]: serde_json reports an enum given a number as a
     /// syntax error without the field's name.
+    #[schema(value_type = KeyScope)]
     pub scope: String,
 }
 
 /// `data` of `POST /api/auth/keys`: the only answer that carries `key`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     pub id: u64,
     pub name: String,
@@ -45,7 +46,7 @@ pub struct CreatedKey {
 }
 
 /// One entry of `GET /api/auth/keys` (never the key).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeyView {
     pub id: u64,
     pub name: String,

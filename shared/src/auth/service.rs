@@ -15,7 +15,7 @@ use crate::state::AppState;
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_USERNAME_LEN: usize = 64;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
     pub email: String,
     pub password: String,
@@ -24,13 +24,13 @@ pub struct RegisterRequest {
     pub username: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     #[serde(default)]
@@ -43,7 +43,7 @@ pub struct ProfileRequest {
     pub password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     pub old_password: String,
@@ -51,7 +51,7 @@ pub struct PasswordRequest {
 }
 
 /// The user as the API shows it.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct UserView {
     pub id: u64,
     pub username: String,
@@ -71,7 +71,7 @@ impl From<&User> for UserView {
 }
 
 /// `data` of register, login and refresh.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthResponse {
     pub token: String,
     pub refresh_token: String,
@@ -219,7 +219,7 @@ pub async fn login(
 
 /// `data` of a profile update: the user, and after an e-mail change the new tokens of
 /// the caller's session (the change revokes every other token of the user).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProfileUpdated {
     #[serde(flatten)]
     pub user: UserView,
@@ -227,7 +227,7 @@ pub struct ProfileUpdated {
     pub session: Option<NewSession>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewSession {
     pub token: String,
     pub refresh_token: String,
@@ -389,7 +389,7 @@ mod tests {
 }
 
 /// What the server tells clients before they sign in (`GET /api/auth/config`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PublicConfig {
     pub registration: crate::config::Registration,
     /// Where tracking snippets load the tracker from when the beacon has its own URL

@@ -27,7 +27,7 @@ pub const FRESH_SIGN_IN_SECS: i64 = 15 * 60;
 /// Families outlive their last refresh token by a day, then DynamoDB's TTL removes them.
 const FAMILY_TTL_MARGIN_SECS: i64 = 24 * 3600;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }

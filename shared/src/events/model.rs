@@ -35,7 +35,7 @@ pub struct Event {
 }
 
 /// The API's event shape (`ID`, `CreatedAt`, `UpdatedAt` as the original product named them).
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct EventView {
     #[serde(rename = "ID")]
     pub id: u64,
@@ -92,7 +92,7 @@ impl From<Event> for EventView {
 }
 
 /// A row of the event list: the event plus `DeletedAt: null`, as the original list showed.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListedEvent {
     #[serde(flatten)]
     pub event: EventView,

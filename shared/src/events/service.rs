@@ -20,7 +20,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 10;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// `POST /api/events` body, as the spec lists it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateEvent {
     pub site_id: u64,
     pub session_id: String,
@@ -90,7 +90,8 @@ pub async fn create(
 }
 
 /// `GET /api/events/:site_id` query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListEvents {
     pub page: Option<usize>,
     pub page_size: Option<usize>,
@@ -108,7 +109,7 @@ pub struct ListEvents {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventList {
     pub list: Vec<ListedEvent>,
     pub total: u64,

@@ -9,7 +9,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -21,15 +20,31 @@ use crate::state::AppState;
 /// Largest JSON body the API accepts.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// `GET /api/health` and `GET /health`.
-pub fn health_routes() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/api/health", get(health))
+/// `GET /api/health` and `GET /health`, with their description.
+pub fn health_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(health))
+        .routes(utoipa_axum::routes!(health_api))
 }
 
+/// `{"code": 0, "msg": "服务运行正常"}`: the health answer has no `data`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Health {
+    code: i32,
+    msg: String,
+}
+
+#[utoipa::path(get, operation_id = "health", path = "/health", tag = "meta", summary = "Health check",
+    responses((status = 200, description = "The service answers.", body = Health)))]
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(json!({ "code": 0, "msg": "服务运行正常" }))
+}
+
+#[utoipa::path(get, operation_id = "health_api", path = "/api/health", tag = "meta", summary = "Health check",
+    responses((status = 200, description = "The service answers.", body = Health)))]
+async fn health_api() -> axum::Json<serde_json::Value> {
+    health().await
 }
 
 /// Turns a function's routes into the service Lambda (or the local runner) runs: envelope

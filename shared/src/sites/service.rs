@@ -12,7 +12,7 @@ pub const MAX_NAME_LEN: usize = 100;
 pub const DEFAULT_PAGE_SIZE: usize = 10;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSite {
     pub name: String,
@@ -21,7 +21,7 @@ pub struct CreateSite {
     pub timezone: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSite {
     #[serde(default)]
@@ -32,7 +32,8 @@ pub struct UpdateSite {
     pub timezone: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub page: Option<usize>,
     pub limit: Option<usize>,
@@ -41,7 +42,8 @@ pub struct ListQuery {
     pub include: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     /// `yyyymm`; default the current month in the site's time zone.
     pub month: Option<String>,
@@ -51,7 +53,7 @@ pub struct UsageQuery {
 pub type SiteView = Site;
 
 /// A listed site: the site, and with `include=summary` its recent figures.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListedSite {
     #[serde(flatten)]
     pub site: SiteView,
@@ -59,7 +61,7 @@ pub struct ListedSite {
     pub summary: Option<crate::stats::usage::RecentFigures>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SiteList {
     pub list: Vec<ListedSite>,
     pub total: usize,

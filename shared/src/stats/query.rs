@@ -127,13 +127,13 @@ impl PeriodFigures {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct HourCount {
     pub hour: u32,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct DailyPoint {
     pub date: String,
     pub pv: u64,
@@ -141,7 +141,7 @@ pub struct DailyPoint {
 }
 
 /// `GET /api/events/:site_id/summary`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Summary {
     pub site_id: u64,
     pub pv: u64,
@@ -170,7 +170,7 @@ pub struct Summary {
 }
 
 /// A summary's figures for the period it is compared with (`compare=previous|year`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Comparison {
     pub pv: u64,
     pub uv: u64,

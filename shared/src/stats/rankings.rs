@@ -17,14 +17,14 @@ pub const PAGE_SIZE: usize = 10;
 /// Most rows per page, and most keys per breakdown panel.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct KeyCount {
     pub key: String,
     pub count: u64,
 }
 
 /// `GET /api/events/:site_id/stats`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Ranking {
     pub list: Vec<KeyCount>,
     pub total: usize,
@@ -141,7 +141,7 @@ pub async fn rankings(
 }
 
 /// One asked ranking of a breakdown: its top keys and its number of keys.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Top {
     pub list: Vec<KeyCount>,
     pub total: usize,

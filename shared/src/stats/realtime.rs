@@ -17,7 +17,7 @@ pub const MINUTES: i64 = 30;
 /// Minutes a visitor counts as "now".
 pub const VISITOR_MINUTES: i64 = 5;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MinuteCount {
     /// The minute's start, RFC 3339 in UTC.
     pub minute: String,
@@ -25,7 +25,7 @@ pub struct MinuteCount {
 }
 
 /// `GET /api/events/:site_id/realtime`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Realtime {
     pub visitors: u64,
     /// Oldest first, zeros included.

@@ -14,7 +14,8 @@ use crate::state::AppState;
 /// Longest range a summary covers.
 pub const MAX_RANGE_DAYS: u64 = 366;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     pub date: Option<String>,
     pub start_date: Option<String>,
@@ -25,7 +26,8 @@ pub struct StatsQuery {
     pub event_type: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     pub date: Option<String>,
     pub start_date: Option<String>,
@@ -34,7 +36,8 @@ pub struct SummaryQuery {
     pub compare: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
     pub date: Option<String>,
     pub start_date: Option<String>,

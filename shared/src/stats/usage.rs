@@ -24,7 +24,7 @@ BeaconEndpoint=FunctionUrl); excludes storage, dashboard reads, the fixed monthl
 secret, and any free tier";
 
 /// A listed site's recent figures (`GET /api/sites?include=summary`).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RecentFigures {
     /// Today's, in the site's time zone.
     pub pv: u64,
@@ -78,7 +78,7 @@ pub async fn recent(
 }
 
 /// `GET /api/sites/:id/usage`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Usage {
     /// `yyyymm`.
     pub month: String,
