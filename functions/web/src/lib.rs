@@ -5,7 +5,9 @@
 //! |---|---|
 //! | `/assets/*` (content-hashed names) | the file, `public, max-age=31536000, immutable` |
 //! | other files in `dist/` (`/favicon.svg`, …) | the file, cached for an hour |
-//! | `/api`, `/api/*` not routed by another function | the JSON envelope 404 |
+//! | `/api/docs`, `/api/docs/` | the API reference page (Swagger UI over `/api/openapi.json`), `no-cache` |
+//! | `/api/docs/assets/*` (content-hashed names) | the reference's files, immutable like `/assets/*` |
+//! | `/api`, other `/api/*` not routed by another function | the JSON envelope 404 |
 //! | any other path (`/`, `/login`, `/sites/12`, `/share/<token>`, …) | `index.html`, `no-cache` |
 //!
 //! Every answer carries a strict Content-Security-Policy (nothing from another host, no
@@ -127,12 +129,32 @@ fn plain_not_found() -> Response {
     response
 }
 
+/// The API reference's page; its files are under `/api/docs/assets/`.
+pub const DOCS: &str = "/api/docs";
+
+/// `/api/docs` and what is under it: the page, its hashed files, else the API's 404 (an
+/// `/api/*` path, so the envelope, not the dashboard's page).
+fn docs(path: &str, headers: &HeaderMap) -> Response {
+    let found = match path.strip_prefix(DOCS).unwrap_or(path) {
+        "" | "/" | "/index.html" => asset("/api/docs/index.html").map(|a| (a, "no-cache")),
+        rest if rest.starts_with("/assets/") => asset(path).map(|a| (a, IMMUTABLE)),
+        _ => None,
+    };
+    match found {
+        Some((found, cache)) => serve(found, headers, cache, false),
+        None => ApiError::NotFound(format!("no route for {path}")).into_response(),
+    }
+}
+
 async fn page(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") {
+    if method != Method::GET && method != Method::HEAD {
         return ApiError::NotFound(format!("no route for {path}")).into_response();
     }
-    if method != Method::GET && method != Method::HEAD {
+    if path == DOCS || path.starts_with("/api/docs/") {
+        return docs(path, &headers);
+    }
+    if path == "/api" || path.starts_with("/api/") {
         return ApiError::NotFound(format!("no route for {path}")).into_response();
     }
     if path.starts_with("/assets/") {
