@@ -120,6 +120,11 @@ function App() {
         <Prefs />
       </header>
       <main id="main">{!publicPage && !token.value ? <Skeleton /> : <Page route={route} />}</main>
+      <footer class="foot">
+        <a href="/api/docs" data-testid="api-docs">
+          {t('apiDocs')}
+        </a>
+      </footer>
     </>
   );
 }

@@ -16,11 +16,13 @@ export function navigate(to: string, replace = false) {
   if (!replace) scrollTo(0, 0);
 }
 
-/** Same-origin link clicks become client-side navigations. */
+/** Same-origin link clicks become client-side navigations, except to /api/* (the API
+ * reference at /api/docs and the documents the API serves are pages of their own). */
 export function onLinkClick(e: MouseEvent) {
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   const a = (e.target as Element | null)?.closest?.('a');
   if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
+  if (a.pathname === '/api' || a.pathname.startsWith('/api/')) return;
   e.preventDefault();
   navigate(a.pathname + a.search);
 }

@@ -1,6 +1,7 @@
 export const en = {
   account: 'Account',
   addSite: 'Add site',
+  apiDocs: 'API',
   apiKeys: 'API keys',
   apply: 'Apply',
   backHome: 'Back to your sites',

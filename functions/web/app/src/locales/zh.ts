@@ -3,6 +3,7 @@ import type { en } from './en';
 export const zh: Record<keyof typeof en, string> = {
   account: '账户',
   addSite: '添加网站',
+  apiDocs: 'API 文档',
   apiKeys: 'API 密钥',
   apply: '应用',
   backHome: '返回网站列表',
