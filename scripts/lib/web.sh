@@ -4,7 +4,8 @@
 #               functions/web/dist, the files the web crate embeds (committed, so a plain
 #               `cargo build` needs no npm)
 #   web_e2e     start the local runner on a free port against the stand-ins already
-#               started (DYNAMODB_ENDPOINT, S3_ENDPOINT) and run the Chromium scenario
+#               started (DYNAMODB_ENDPOINT, S3_ENDPOINT) and run the Chromium scenarios: the
+#               dashboard's, then the API reference's (/api/docs)
 
 WEB_APP=$STACK_ROOT/functions/web/app
 
@@ -32,6 +33,6 @@ web_e2e() {
 		GEOIP_CITY_FILE="$STACK_ROOT/shared/testdata/geoip/GeoLite2-City-Test.mmdb" \
 		RUST_LOG=warn "$bin" serve || return 1
 	wait_for_http "http://localhost:$port/api/health" 120 || return 1
-	(cd "$WEB_APP" && BASE_URL="http://localhost:$port" SCREENSHOTS="$STACK_LOCAL/screenshots" \
-		node e2e/dashboard.mjs)
+	(cd "$WEB_APP" && export BASE_URL="http://localhost:$port" SCREENSHOTS="$STACK_LOCAL/screenshots" &&
+		node e2e/dashboard.mjs && node e2e/api-docs.mjs)
 }
