@@ -165,7 +165,7 @@ async fn me(AuthUser(user): AuthUser) -> Reply<UserView> {
 #[utoipa::path(put, operation_id = "update_profile", path = "/api/auth/profile", tag = "auth", summary = "Change the username or e-mail",
     description = "A new e-mail needs the current `password` unless the caller signed in in the last 15 minutes; it revokes the user's other tokens and the answer carries the caller's new ones.",
     request_body = ProfileRequest, security(("jwt" = [])),
-    responses((status = 200, description = "The user, and new tokens after an e-mail change.", body = Envelope<ProfileUpdated>),
+    responses((status = 200, description = "The user, and new tokens after an e-mail change.", body = Envelope<service::ProfileUpdatedShape>),
         (status = 409, description = "The e-mail is already registered, or the account changed concurrently.", body = ErrorEnvelope), (status = 429, description = "Too many attempts; `Retry-After` says when to try again.", body = ErrorEnvelope, headers(("Retry-After" = u64, description = "Seconds to wait.")))))]
 async fn profile(
     State(state): State<AppState>,

@@ -219,7 +219,7 @@ pub async fn login(
 
 /// `data` of a profile update: the user, and after an e-mail change the new tokens of
 /// the caller's session (the change revokes every other token of the user).
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ProfileUpdated {
     #[serde(flatten)]
     pub user: UserView,
@@ -227,11 +227,34 @@ pub struct ProfileUpdated {
     pub session: Option<NewSession>,
 }
 
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct NewSession {
     pub token: String,
     pub refresh_token: String,
     pub expires_in: i64,
+}
+
+// The shape of `ProfileUpdated` for the API's description. Derived on `ProfileUpdated`
+// itself, the flattened `Option` was described as "an object or null", which an answer
+// without the tokens is not (found by schemathesis).
+/// The user, and after an e-mail change the caller's new tokens.
+#[derive(utoipa::ToSchema)]
+#[schema(as = ProfileUpdated)]
+#[allow(dead_code)]
+pub struct ProfileUpdatedShape {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub role: String,
+    /// After an e-mail change: the caller's new access token.
+    #[schema(nullable = false)]
+    pub token: Option<String>,
+    /// After an e-mail change: the caller's new refresh token.
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
+    /// After an e-mail change: the new access token's lifetime in seconds.
+    #[schema(nullable = false)]
+    pub expires_in: Option<i64>,
 }
 
 /// `PUT /api/auth/profile`. A username alone needs nothing more; a new e-mail needs the

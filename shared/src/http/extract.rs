@@ -43,8 +43,16 @@ pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
 
 /// Parses JSON with the path of the field at fault in the error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("request body must be a JSON object"));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::bad_request("request body must be a JSON object")),
+        // serde's derived structs also accept a sequence of their fields in order, so
+        // `[null, null]` would pass for `{}`: every body of this API is an object.
+        Some(b'[') => {
+            return Err(ApiError::bad_request(
+                "request body must be a JSON object, not an array",
+            ));
+        }
+        Some(_) => {}
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
@@ -307,6 +315,23 @@ mod tests {
         assert!(message(b"{\"email\": ").starts_with("malformed JSON"));
         assert!(message(b"not json").starts_with("malformed JSON"));
         assert_eq!(message(b"  "), "request body must be a JSON object");
+    }
+
+    /// Found by schemathesis: `POST /api/sites/{id}/shares` with `[null, null]` created a
+    /// share, because a derived struct also deserialises from a sequence of its fields.
+    #[test]
+    fn an_array_is_no_body_even_with_the_fields_in_order() {
+        assert_eq!(
+            message(b" [\"a@b.c\", 3]"),
+            "request body must be a JSON object, not an array"
+        );
+        assert_eq!(
+            parse_json::<crate::shares::CreateShare>(b"[null, null]")
+                .unwrap_err()
+                .to_string(),
+            "request body must be a JSON object, not an array"
+        );
+        assert!(parse_json::<crate::shares::CreateShare>(b"{}").is_ok());
     }
 }
 
