@@ -25,16 +25,22 @@ pub const EVENTS_PER_PART: usize = 10_000;
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// One day: `YYYY-MM-DD` or `YYYYMMDD`, in the site's time zone (default today).
     pub date: Option<String>,
+    /// A range's first day (`YYYY-MM-DD` or `YYYYMMDD`), with `end_date`; at most 366 days.
     pub start_date: Option<String>,
+    /// A range's last day, with `start_date`.
     pub end_date: Option<String>,
     /// `daily`, `ranking` or `events`.
     pub kind: Option<String>,
+    /// `kind=ranking`: which ranking (as `GET /api/events/{site_id}/stats`).
     pub stat_type: Option<String>,
+    /// `kind=ranking`: `page_view` (default) or `custom` (as the stats' `event_type`).
     pub event_type: Option<String>,
     /// `kind=events`: where the previous part ended.
     pub cursor: Option<String>,
     /// `kind=events`: rows per part (1 to [`EVENTS_PER_PART`], the default).
+    #[param(minimum = 1, maximum = 10000)]
     pub page_size: Option<usize>,
 }
 

@@ -211,7 +211,8 @@ async fn delete_me(
 #[utoipa::path(post, operation_id = "create_key", path = "/api/auth/keys", tag = "keys", summary = "Create an API key",
     description = "The key itself is in this answer only. At most 50 keys a user.",
     request_body = CreateKeyRequest, security(("jwt" = [])),
-    responses((status = 200, description = "The key.", body = Envelope<CreatedKey>)))]
+    responses((status = 200, description = "The key.", body = Envelope<CreatedKey>,
+        links(("RevokeKey" = (operation_id = "revoke_key", parameters(("id" = "$response.body#/data/id"))))))))]
 async fn create_key(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -61,7 +61,14 @@ pub fn router(state: AppState) -> Router {
 #[utoipa::path(post, operation_id = "create_site", path = "/api/sites", tag = "sites", summary = "Create a site",
     description = "`domain` is normalised (`scheme://host[:port]` or a bare host); `timezone` is an IANA name (default UTC) that defines the site's days.",
     request_body = CreateSite, security(("jwt" = [])),
-    responses((status = 200, description = "The new site.", body = Envelope<SiteView>)))]
+    responses((status = 200, description = "The new site.", body = Envelope<SiteView>,
+        links(("GetSite" = (operation_id = "get_site", parameters(("id" = "$response.body#/data/id")))),
+            ("UpdateSite" = (operation_id = "update_site", parameters(("id" = "$response.body#/data/id")))),
+            ("DeleteSite" = (operation_id = "delete_site", parameters(("id" = "$response.body#/data/id")))),
+            ("GetSiteUsage" = (operation_id = "get_site_usage", parameters(("id" = "$response.body#/data/id")))),
+            ("ClearSiteStats" = (operation_id = "clear_site_stats", parameters(("id" = "$response.body#/data/id")))),
+            ("CreateShare" = (operation_id = "create_share", parameters(("id" = "$response.body#/data/id")))),
+            ("ListShares" = (operation_id = "list_shares", parameters(("id" = "$response.body#/data/id"))))))))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -149,7 +156,9 @@ async fn usage(
 #[utoipa::path(post, operation_id = "create_share", path = "/api/sites/{id}/shares", tag = "shares", summary = "Share a site's statistics by link",
     description = "Optionally until `expires_at` (RFC 3339, in the future) and behind a password. At most 50 shares a site.",
     params(("id" = u64, Path, description = "The site's id.")), request_body = CreateShare, security(("jwt" = [])),
-    responses((status = 200, description = "The share, with its token.", body = Envelope<ShareView>)))]
+    responses((status = 200, description = "The share, with its token.", body = Envelope<ShareView>,
+        links(("RevokeShare" = (operation_id = "revoke_share", parameters(("id" = "$request.path.id"), ("share_id" = "$response.body#/data/id")))),
+            ("GetShare" = (operation_id = "get_share", parameters(("token" = "$response.body#/data/token"))))))))]
 async fn create_share(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -103,6 +103,17 @@ fn the_description_covers_the_whole_api_with_its_contract() {
                 "{method} {path} lacks {status}"
             );
         }
+        for (status, answer) in responses {
+            for (name, link) in answer["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"]
+                    .as_str()
+                    .expect("links name an operationId");
+                assert!(
+                    ops.iter().any(|(_, _, o)| o["operationId"] == target),
+                    "{method} {path} {status}: link {name} names no operation ({target})"
+                );
+            }
+        }
         let secured = op["security"].as_array().is_some_and(|reqs| {
             reqs.iter()
                 .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
@@ -145,6 +156,13 @@ fn the_description_covers_the_whole_api_with_its_contract() {
     for scheme in ["jwt", "api_key", "share_unlock"] {
         assert_eq!(security[scheme]["scheme"], "bearer", "{scheme}");
     }
+    // Links give the stateful fuzzing its scenarios: a created site is read, changed,
+    // shared and deleted by its id.
+    let created = &doc["paths"]["/api/sites"]["post"]["responses"]["200"]["links"];
+    assert_eq!(
+        created["DeleteSite"]["parameters"]["id"],
+        "$response.body#/data/id"
+    );
     let unauthorized = doc["components"]["responses"]["Unauthorized"].to_string();
     assert!(unauthorized.contains("AuthError") && unauthorized.contains("ErrorEnvelope"));
 }

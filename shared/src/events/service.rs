@@ -93,17 +93,32 @@ pub async fn create(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListEvents {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<usize>,
+    /// Events per page, default 10; above 100 is read as 100.
+    #[param(minimum = 1)]
     pub page_size: Option<usize>,
+    /// Only this session's events.
     pub session_id: Option<String>,
+    /// Only this user's events.
     pub user_id: Option<String>,
+    /// Only events of this type (`page_view`, or a custom event's name).
     pub event_type: Option<String>,
+    /// From this day (`YYYY-MM-DD` or `YYYYMMDD`, its first instant in the site's time
+    /// zone) or RFC 3339 time.
     pub start_time: Option<String>,
+    /// Up to this day (its whole day) or RFC 3339 time.
     pub end_time: Option<String>,
+    /// Only events on this page URL.
     pub url: Option<String>,
+    /// Only this device class: desktop, mobile, tablet, bot or other.
     pub device: Option<String>,
+    /// Only this browser (as the events show it, e.g. `Chrome`).
     pub browser: Option<String>,
+    /// Only this operating system (as the events show it, e.g. `Windows 10`).
     pub os: Option<String>,
+    /// Only bots (`true`) or only people (`false`).
     pub is_bot: Option<bool>,
     /// `next_cursor` of the previous page: constant-cost paging.
     pub cursor: Option<String>,

@@ -35,8 +35,13 @@ pub struct UpdateSite {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<usize>,
+    /// Sites per page, default 10; above 100 is read as 100.
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
+    /// Keeps sites whose name or domain contains this text (case-insensitive).
     pub search: Option<String>,
     /// `summary`: each site also carries its recent figures.
     pub include: Option<String>,

@@ -17,20 +17,34 @@ pub const MAX_RANGE_DAYS: u64 = 366;
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// One day: `YYYY-MM-DD` or `YYYYMMDD`, in the site's time zone (default today).
     pub date: Option<String>,
+    /// A range's first day (`YYYY-MM-DD` or `YYYYMMDD`), with `end_date`; at most 366 days.
     pub start_date: Option<String>,
+    /// A range's last day, with `start_date`.
     pub end_date: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<usize>,
+    /// Keys per page, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<usize>,
+    /// The ranking: url (default), referrer, browser, os, device, country, city, isp,
+    /// screen, event_type or bot.
     pub stat_type: Option<String>,
+    /// `page_view` (default: the ranking of page views) or `custom` (custom events,
+    /// ranked by their value).
     pub event_type: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
+    /// One day: `YYYY-MM-DD` or `YYYYMMDD`, in the site's time zone (default today).
     pub date: Option<String>,
+    /// A range's first day (`YYYY-MM-DD` or `YYYYMMDD`), with `end_date`; at most 366 days.
     pub start_date: Option<String>,
+    /// A range's last day, with `start_date`.
     pub end_date: Option<String>,
     /// `previous` or `year`.
     pub compare: Option<String>,
@@ -39,11 +53,16 @@ pub struct SummaryQuery {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
+    /// One day: `YYYY-MM-DD` or `YYYYMMDD`, in the site's time zone (default today).
     pub date: Option<String>,
+    /// A range's first day (`YYYY-MM-DD` or `YYYYMMDD`), with `end_date`; at most 366 days.
     pub start_date: Option<String>,
+    /// A range's last day, with `start_date`.
     pub end_date: Option<String>,
     /// Comma-separated stat types; all when absent.
     pub stat_types: Option<String>,
+    /// Top keys per ranking, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
