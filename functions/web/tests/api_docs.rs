@@ -188,6 +188,26 @@ async fn the_reference_files_are_served_with_their_types_and_cached_for_good() {
     }
 }
 
+/// Swagger UI is Apache-2.0: its license, notice and the bundle's third-party licenses
+/// are served beside it.
+#[tokio::test]
+async fn swagger_uis_licenses_are_served_beside_it() {
+    let reply = get(Method::GET, "/api/docs/assets/swagger-ui-LICENSES.txt").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.header(header::CONTENT_TYPE),
+        "text/plain; charset=utf-8"
+    );
+    let text = reply.text();
+    for part in [
+        "Apache License",
+        "swagger-ui-dist/NOTICE",
+        "swagger-ui-bundle.js.LICENSE.txt",
+    ] {
+        assert!(text.contains(part), "{part}");
+    }
+}
+
 #[tokio::test]
 async fn other_paths_under_the_reference_keep_the_envelope_404() {
     for (method, path) in [
