@@ -156,6 +156,24 @@ fn the_description_covers_the_whole_api_with_its_contract() {
     for scheme in ["jwt", "api_key", "share_unlock"] {
         assert_eq!(security[scheme]["scheme"], "bearer", "{scheme}");
     }
+    // Found by schemathesis, each a description that did not say what the code does:
+    // the profile answer without new tokens is a plain object (a flattened `Option` was
+    // described as "an object or null"); the beacon needs `session_id` and `url`; API
+    // keys start with `pgo_`.
+    let profile = &schemas["ProfileUpdated"];
+    assert_eq!(
+        profile["required"],
+        serde_json::json!(["id", "username", "email", "role"])
+    );
+    assert!(
+        profile.get("allOf").is_none() && profile.get("oneOf").is_none(),
+        "{profile}"
+    );
+    assert_eq!(profile["properties"]["token"]["type"], "string");
+    let beacon_required = schemas["Beacon"]["required"].to_string();
+    assert!(beacon_required.contains("session_id") && beacon_required.contains("url"));
+    assert_eq!(security["api_key"]["bearerFormat"], "pgo_…");
+
     // Links give the stateful fuzzing its scenarios: a created site is read, changed,
     // shared and deleted by its id.
     let created = &doc["paths"]["/api/sites"]["post"]["responses"]["200"]["links"];
