@@ -2,62 +2,10 @@
 //! (Swagger UI from npm, copied by the Vite build), under the dashboard's strict CSP, with
 //! nothing from another host; other paths under it keep the API's envelope 404.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use pingoo::AppState;
-use pingoo::config::{Config, Tables};
-use tower::ServiceExt;
+mod support;
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(&name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-async fn get(method: Method, path: &str) -> Reply {
-    let config = Config::for_tests(Tables::with_prefix("web-"), "http://127.0.0.1:9".into());
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .build(),
-    );
-    let app = pingoo_web::router(AppState::new(config, dynamodb));
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(Body::empty())
-        .expect("request");
-    let response = app.oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
+use axum::http::{Method, StatusCode, header};
+use support::{Reply, get};
 
 /// The dashboard's CSP: every source is this origin (or `data:` images), no inline or
 /// evaluated script, no framing.
@@ -98,7 +46,7 @@ fn attrs<'a>(html: &'a str, attr: &str, prefix: &str) -> Vec<&'a str> {
 async fn the_reference_page_is_html_under_the_strict_csp() {
     let page = pingoo_web::asset("/api/docs/index.html").expect("dist/api/docs/index.html");
     for path in ["/api/docs", "/api/docs/", "/api/docs/index.html"] {
-        let reply = get(Method::GET, path).await;
+        let reply = get(Method::GET, path, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
         assert_eq!(
             reply.header(header::CONTENT_TYPE),
@@ -109,7 +57,7 @@ async fn the_reference_page_is_html_under_the_strict_csp() {
         assert_eq!(reply.header(header::CACHE_CONTROL), "no-cache", "{path}");
         assert_strict_headers(&reply, path);
     }
-    let head = get(Method::HEAD, "/api/docs").await;
+    let head = get(Method::HEAD, "/api/docs", None).await;
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.header(header::CONTENT_TYPE).starts_with("text/html"));
 }
@@ -142,7 +90,7 @@ async fn the_reference_files_are_served_with_their_types_and_cached_for_good() {
     assert_eq!(scripts.len(), 1, "the initializer: {html}");
     assert_eq!(styles.len(), 1, "the stylesheet: {html}");
 
-    let init = get(Method::GET, scripts[0]).await;
+    let init = get(Method::GET, scripts[0], None).await;
     assert_eq!(init.status, StatusCode::OK, "{}", scripts[0]);
     assert_eq!(
         init.header(header::CONTENT_TYPE),
@@ -160,13 +108,13 @@ async fn the_reference_files_are_served_with_their_types_and_cached_for_good() {
         .unwrap_or_else(|| panic!("no bundle path in the initializer: {init_js}"))
         .to_owned();
 
-    let css = get(Method::GET, styles[0]).await;
+    let css = get(Method::GET, styles[0], None).await;
     assert_eq!(css.status, StatusCode::OK, "{}", styles[0]);
     assert_eq!(css.header(header::CONTENT_TYPE), "text/css; charset=utf-8");
     assert!(css.text().contains(".swagger-ui"), "Swagger UI's styles");
     assert!(!css.text().contains("@import"), "no imported stylesheet");
 
-    let ui = get(Method::GET, &bundle).await;
+    let ui = get(Method::GET, &bundle, None).await;
     assert_eq!(ui.status, StatusCode::OK, "{bundle}");
     assert_eq!(
         ui.header(header::CONTENT_TYPE),
@@ -192,7 +140,12 @@ async fn the_reference_files_are_served_with_their_types_and_cached_for_good() {
 /// are served beside it.
 #[tokio::test]
 async fn swagger_uis_licenses_are_served_beside_it() {
-    let reply = get(Method::GET, "/api/docs/assets/swagger-ui-LICENSES.txt").await;
+    let reply = get(
+        Method::GET,
+        "/api/docs/assets/swagger-ui-LICENSES.txt",
+        None,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.header(header::CONTENT_TYPE),
@@ -216,7 +169,7 @@ async fn other_paths_under_the_reference_keep_the_envelope_404() {
         (Method::GET, "/api/docsx"),
         (Method::POST, "/api/docs"),
     ] {
-        let reply = get(method.clone(), path).await;
+        let reply = get(method.clone(), path, None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
         let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
         assert_eq!(body["code"], 1, "{path}");
