@@ -4,22 +4,10 @@
 // with no CSP violation, no script error and no request to another host, at desktop and
 // phone widths. No fixed sleeps: every wait polls with a deadline. Screenshots go to
 // SCREENSHOTS (default ../../../.local/screenshots).
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { BASE, DEADLINE, SHOTS, UA, launch, until } from './common.mjs';
 
-const BASE = process.env.BASE_URL ?? 'http://localhost:5004';
-const SHOTS = resolve(process.env.SCREENSHOTS ?? new URL('../../../../.local/screenshots', import.meta.url).pathname);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
-const DEADLINE = 30_000;
-mkdirSync(SHOTS, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const failures = [];
 const t0 = Date.now();
 function step(name) {
@@ -34,22 +22,6 @@ async function context(opts = {}) {
     document.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`)),
   );
   return ctx;
-}
-
-/** Waits until fn() resolves truthy (polls; fails with the last value at the deadline). */
-async function until(what, fn, deadline = DEADLINE) {
-  const end = Date.now() + deadline;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Every CSP report, script error, failed load and request that leaves this origin. */

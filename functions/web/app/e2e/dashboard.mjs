@@ -1,22 +1,10 @@
 // End to end in Debian's Chromium through playwright-core, against a running local runner
 // (scripts/test starts one on a free port and sets BASE_URL). No fixed sleeps: every wait
 // polls with a deadline. Screenshots go to SCREENSHOTS (default ../../../.local/screenshots).
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { BASE, DEADLINE, SHOTS, UA, launch, until } from './common.mjs';
 
-const BASE = process.env.BASE_URL ?? 'http://localhost:5004';
-const SHOTS = resolve(process.env.SCREENSHOTS ?? new URL('../../../../.local/screenshots', import.meta.url).pathname);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
-const DEADLINE = 30_000;
-mkdirSync(SHOTS, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const failures = [];
 const t0 = Date.now();
 function step(name) {
@@ -27,22 +15,6 @@ async function context(opts = {}) {
   const ctx = await browser.newContext({ userAgent: UA, viewport: { width: 1440, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Paris', colorScheme: 'light', ...opts });
   ctx.setDefaultTimeout(DEADLINE);
   return ctx;
-}
-
-/** Waits until fn() resolves truthy (polls; fails with the last value at the deadline). */
-async function until(what, fn, deadline = DEADLINE) {
-  const end = Date.now() + deadline;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function metric(page, name) {
